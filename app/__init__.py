@@ -1,0 +1,111 @@
+"""The sign-up app: create_app is the one place where its parts are built and joined."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app, render_template
+from flask_babel import Babel
+from werkzeug.exceptions import HTTPException
+
+from app.cognito import CognitoSignup, create_client
+from app.declaration import Declaration, load_declaration
+from app.errors import ConfigError
+from app.forms import FormClasses, build_forms
+from app.logs import keep_secrets_out_of_logs
+from app.settings import Settings, load_settings
+from app.views import bp
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Components:
+    """What the views need, built once per process."""
+
+    settings: Settings
+    declaration: Declaration
+    forms: FormClasses
+    service: CognitoSignup
+
+
+def create_app(environ: Mapping[str, str] | None = None, *, cognito_client: Any = None) -> Flask:
+    """Build the app from environment variables (os.environ unless given).
+
+    Raises ConfigError, listing every problem, when the settings or the declaration are wrong.
+    Tests pass `cognito_client` (a stubbed client) instead of the real one.
+    """
+    settings, declaration = load_configuration(os.environ if environ is None else environ)
+    keep_secrets_out_of_logs()
+
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        # A confirmation code lives 24 hours; a form left open that long still posts.
+        WTF_CSRF_TIME_LIMIT=24 * 3600,
+        WTF_CSRF_SSL_STRICT=True,
+        MAX_CONTENT_LENGTH=64 * 1024,
+        MAX_FORM_MEMORY_SIZE=64 * 1024,
+        BABEL_DEFAULT_LOCALE="en",
+    )
+    Babel(app)
+
+    client = cognito_client if cognito_client is not None else create_client(settings)
+    app.extensions["signup"] = Components(
+        settings=settings,
+        declaration=declaration,
+        forms=build_forms(
+            declaration,
+            advanced_security=settings.advanced_security,
+            check_deliverability=settings.check_email_deliverability,
+        ),
+        service=CognitoSignup(
+            client,
+            client_id=settings.cognito_client_id,
+            client_secret=settings.cognito_client_secret,
+            client_metadata=declaration.client_metadata,
+            validation_data=declaration.validation_data,
+            analytics_endpoint_id=declaration.analytics_endpoint_id,
+        ),
+    )
+
+    app.register_blueprint(bp)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected_error)
+    return app
+
+
+def load_configuration(env: Mapping[str, str]) -> tuple[Settings, Declaration]:
+    """Settings and declaration together, so one error lists the problems of both."""
+    problems: list[str] = []
+    settings = declaration = None
+    try:
+        settings = load_settings(env)
+    except ConfigError as err:
+        problems += err.problems
+    path = env.get("SIGNUP_CONFIG", "").strip()
+    if path:
+        try:
+            declaration = load_declaration(path)
+        except ConfigError as err:
+            problems += err.problems
+    if problems or settings is None or declaration is None:
+        raise ConfigError(problems)
+    return settings, declaration
+
+
+def _http_error(error: HTTPException) -> tuple[str, int]:
+    """404, 405, 413 and friends as a page of the app, never Werkzeug's bare text."""
+    return render_template("error.html", status=error.code, error=error), error.code or 500
+
+
+def _unexpected_error(error: Exception) -> tuple[str, int]:
+    """A bug: log it with its traceback for the operator, show the person a plain page."""
+    current_app.logger.exception("Unhandled error")
+    return render_template("error.html", status=500, error=None), 500

@@ -1,0 +1,313 @@
+"""The sign-up service: Cognito's SignUp, ConfirmSignUp and ResendConfirmationCode.
+
+It takes plain values and returns plain results, so it knows nothing of Flask requests or
+forms. Every botocore failure leaves here as one of the app's own errors (app.errors) with a
+message safe to show; the operator-facing detail goes to the log, without any secret.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from botocore import UNSIGNED
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+from flask_babel import lazy_gettext as _l
+
+from app.errors import (
+    AlreadyConfirmed,
+    InvalidInput,
+    Refused,
+    ServiceUnavailable,
+    SignupError,
+    TooManyAttempts,
+)
+from app.settings import Settings
+
+log = logging.getLogger(__name__)
+
+UNAVAILABLE = _l("We could not reach the account service. Nothing was lost: please try again in a minute.")
+
+
+def secret_hash(client_secret: str, username: str, client_id: str) -> str:
+    """Cognito's SecretHash: Base64(HMAC-SHA256(key=client secret, message=username + client id)).
+
+    The username must be exactly the string sent as Username in the same call.
+    """
+    digest = hmac.new(client_secret.encode(), (username + client_id).encode(), hashlib.sha256).digest()
+    return base64.b64encode(digest).decode()
+
+
+def create_client(settings: Settings) -> Any:
+    """The one cognito-idp client of this process.
+
+    The three public operations need no AWS credentials, so the client is unsigned: nothing is
+    looked up in the environment or the instance metadata service. Timeouts are explicit and the
+    retry budget is bounded (standard mode also caps retries across the process), so a slow
+    Cognito costs a person seconds, not minutes. The connection pool matches the worker's threads.
+    """
+    config = Config(
+        signature_version=UNSIGNED,
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+        retries={"mode": "standard", "total_max_attempts": settings.max_attempts},
+        max_pool_connections=settings.threads,
+        user_agent_extra="cognito-signup",
+    )
+    return boto3.session.Session().client(
+        "cognito-idp",
+        region_name=settings.cognito_region,
+        endpoint_url=settings.cognito_endpoint_url,
+        config=config,
+    )
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    """What Cognito's risk checks learn about the person's browser."""
+
+    ip_address: str
+    encoded_data: str | None = None  # from Cognito's advanced-security script, when enabled
+
+
+@dataclass(frozen=True)
+class CodeDelivery:
+    """Where Cognito sent a confirmation code, as Cognito reports it (usually masked)."""
+
+    destination: str
+    medium: str  # "EMAIL" or "SMS"
+    attribute: str
+
+
+@dataclass(frozen=True)
+class SignUpResult:
+    confirmed: bool  # True when a pre sign-up trigger confirmed the account already
+    user_sub: str
+    delivery: CodeDelivery | None
+
+
+class CognitoSignup:
+    """Signs people up in one user pool through one app client."""
+
+    def __init__(
+        self,
+        client: Any,
+        *,
+        client_id: str,
+        client_secret: str | None = None,
+        client_metadata: Mapping[str, str] | None = None,
+        validation_data: Mapping[str, str] | None = None,
+        analytics_endpoint_id: str | None = None,
+    ) -> None:
+        self._client = client
+        self._client_id = client_id
+        self._client_secret = client_secret
+        self._client_metadata = dict(client_metadata or {})
+        self._validation_data = [{"Name": k, "Value": v} for k, v in (validation_data or {}).items()]
+        self._analytics_endpoint_id = analytics_endpoint_id
+
+    def sign_up(
+        self, username: str, password: str, attributes: Mapping[str, str], context: RequestContext
+    ) -> SignUpResult:
+        """Create the account. Raises a SignupError subclass on any failure."""
+        params = self._params(username, context)
+        params["Password"] = password
+        params["UserAttributes"] = [{"Name": k, "Value": v} for k, v in attributes.items()]
+        if self._validation_data:
+            params["ValidationData"] = self._validation_data
+        answer = self._call("SignUp", params)
+        return SignUpResult(
+            confirmed=bool(answer.get("UserConfirmed")),
+            user_sub=answer.get("UserSub", ""),
+            delivery=_delivery(answer.get("CodeDeliveryDetails")),
+        )
+
+    def confirm_sign_up(self, username: str, code: str, context: RequestContext) -> None:
+        """Confirm the account with the code the person received.
+
+        Raises AlreadyConfirmed when there is nothing left to confirm.
+        """
+        params = self._params(username, context)
+        params["ConfirmationCode"] = code
+        self._call("ConfirmSignUp", params)
+
+    def resend_confirmation_code(self, username: str, context: RequestContext) -> CodeDelivery | None:
+        """Send a new code; returns where it went."""
+        answer = self._call("ResendConfirmationCode", self._params(username, context))
+        return _delivery(answer.get("CodeDeliveryDetails"))
+
+    def _params(self, username: str, context: RequestContext) -> dict[str, Any]:
+        """The parameters the three calls share: client, username, hash, context and metadata."""
+        params: dict[str, Any] = {"ClientId": self._client_id, "Username": username}
+        if self._client_secret:
+            params["SecretHash"] = secret_hash(self._client_secret, username, self._client_id)
+        user_context: dict[str, str] = {}
+        if self._client_secret:
+            # Cognito takes IpAddress only from clients with a secret (and propagation enabled).
+            user_context["IpAddress"] = context.ip_address
+        if context.encoded_data:
+            user_context["EncodedData"] = context.encoded_data
+        if user_context:
+            params["UserContextData"] = user_context
+        if self._client_metadata:
+            params["ClientMetadata"] = self._client_metadata
+        if self._analytics_endpoint_id:
+            params["AnalyticsMetadata"] = {"AnalyticsEndpointId": self._analytics_endpoint_id}
+        return params
+
+    def _call(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        method = getattr(self._client, _METHODS[operation])
+        try:
+            return method(**params)
+        except ClientError as err:
+            raise translate_error(operation, err) from err
+        except BotoCoreError as err:
+            # Connection refused, DNS, timeouts, closed connections: Cognito is out of reach.
+            log.warning("Cognito %s failed: %s", operation, type(err).__name__)
+            raise ServiceUnavailable(UNAVAILABLE) from err
+
+
+_METHODS = {
+    "SignUp": "sign_up",
+    "ConfirmSignUp": "confirm_sign_up",
+    "ResendConfirmationCode": "resend_confirmation_code",
+}
+
+# Error codes a person can act on: (error class, field, message). Everything not here is
+# the operator's to fix and is shown as the generic UNAVAILABLE message.
+_USER_ERRORS: dict[str, tuple[type[SignupError], str | None, Any]] = {
+    "InvalidPasswordException": (
+        InvalidInput,
+        "password",
+        _l("This password was not accepted. Choose a different, stronger one."),
+    ),
+    "UsernameExistsException": (
+        InvalidInput,
+        "username",
+        _l("An account with this username already exists. Sign in, or confirm it if you have not yet."),
+    ),
+    "AliasExistsException": (
+        InvalidInput,
+        "username",
+        _l("This email address or phone number already belongs to another account."),
+    ),
+    "UserNotFoundException": (
+        InvalidInput,
+        "username",
+        _l("We found no account with this username. Check it, or sign up again."),
+    ),
+    "CodeMismatchException": (
+        InvalidInput,
+        "code",
+        _l("That code is not right. Check the code we sent you and try again."),
+    ),
+    "ExpiredCodeException": (
+        InvalidInput,
+        "code",
+        _l("That code has expired. Ask for a new one below."),
+    ),
+    "CodeDeliveryFailureException": (
+        InvalidInput,
+        None,
+        _l("We could not send you a code. Check your email address or phone number, then ask for a new code."),
+    ),
+    "TooManyFailedAttemptsException": (
+        TooManyAttempts,
+        "code",
+        _l("Too many wrong codes. Wait a few minutes, then ask for a new code."),
+    ),
+    "TooManyRequestsException": (
+        TooManyAttempts,
+        None,
+        _l("Too many requests right now. Wait a minute and try again."),
+    ),
+    "LimitExceededException": (
+        TooManyAttempts,
+        None,
+        _l("You have asked too many times. Wait a while before you try again."),
+    ),
+    "ForbiddenException": (
+        Refused,
+        None,
+        _l("Your request was blocked. If you think this is a mistake, contact the site owner."),
+    ),
+}
+_LAMBDA_PREFIXES = (
+    "PreSignUp failed with error ",
+    "CustomMessage failed with error ",
+    "PostConfirmation failed with error ",
+)
+
+
+def translate_error(operation: str, err: ClientError) -> SignupError:
+    """Turn a Cognito error answer into the app's own error for that case."""
+    error = err.response.get("Error", {})
+    code = error.get("Code", "Unknown")
+    message = str(error.get("Message", ""))
+
+    if code == "NotAuthorizedException" and "Current status is CONFIRMED" in message:
+        return AlreadyConfirmed(_l("Your account is already confirmed."))
+    if code == "InvalidParameterException":
+        if "already confirmed" in message.lower():
+            return AlreadyConfirmed(_l("Your account is already confirmed."))
+        field = _invalid_parameter_field(message)
+        if field is not None:
+            return InvalidInput(_l("Check this value: it is not in a format we can accept."), field)
+    if code == "UserLambdaValidationException":
+        # The message comes from the site owner's own trigger, written for their users.
+        return InvalidInput(_lambda_message(message) or _l("Your sign-up was not accepted."))
+    if code in _USER_ERRORS:
+        error_class, field, text = _USER_ERRORS[code]
+        if code == "LimitExceededException" and operation == "SignUp":
+            text = _l(
+                "We could not finish creating your account because of a sending limit. "
+                "If you received a code, enter it on the confirmation page; otherwise try again later."
+            )
+        return error_class(text, field)
+
+    # Everything else is for the operator: a drifted schema, a wrong secret, a missing
+    # Lambda permission, an internal error. Cognito's messages name no secret.
+    log.error(
+        "Cognito %s refused the request: %s: %s (reason %s)",
+        operation,
+        code,
+        message,
+        err.response.get("reasonCode", "-"),
+    )
+    return ServiceUnavailable(UNAVAILABLE)
+
+
+def _invalid_parameter_field(message: str) -> str | None:
+    """The input an InvalidParameterException is about, when it is about one the person typed."""
+    lowered = message.lower()
+    if "phone number" in lowered and "format" in lowered:
+        return "phone_number"
+    if "email" in lowered and "format" in lowered:
+        return "email"
+    if lowered.startswith("username should be"):
+        return "username"
+    return None
+
+
+def _lambda_message(message: str) -> str:
+    for prefix in _LAMBDA_PREFIXES:
+        if message.startswith(prefix):
+            return message.removeprefix(prefix).rstrip(".").strip()[:300]
+    return ""
+
+
+def _delivery(details: Mapping[str, str] | None) -> CodeDelivery | None:
+    if not details:
+        return None
+    return CodeDelivery(
+        destination=details.get("Destination", ""),
+        medium=details.get("DeliveryMedium", "EMAIL"),
+        attribute=details.get("AttributeName", ""),
+    )

@@ -1,0 +1,390 @@
+"""The sign-up form's declaration: a TOML file that says what the form asks for.
+
+The declaration mirrors the user pool (username mode, password policy, attribute schema) so
+that the form can check everything Cognito would check, and tell the person in their words,
+before a request is sent. Every mistake in the file is collected and reported at once, naming
+the attribute, so that an operator fixes the file in one pass.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import phonenumbers
+
+from app.errors import ConfigError
+
+UsernameMode = Literal["username", "email", "phone_number"]
+AttributeType = Literal["string", "number", "boolean", "datetime"]
+# A text for people: one string, or one string per locale ({en = "...", de = "..."}).
+LocalizedText = Mapping[str, str]
+
+MAX_VALUE_LENGTH = 2048  # Cognito: an attribute value is at most 2048 characters
+MAX_CUSTOM_NAME_LENGTH = 20  # Cognito: the part after "custom:" is 1-20 characters
+_CUSTOM_NAME = re.compile(r"[\w.:-]{1,20}", re.ASCII)
+
+# The standard attributes a person can type, with the input kind each one needs.
+STANDARD_ATTRIBUTES: dict[str, str] = {
+    "address": "text",
+    "birthdate": "date",
+    "email": "email",
+    "family_name": "text",
+    "gender": "text",
+    "given_name": "text",
+    "locale": "text",
+    "middle_name": "text",
+    "name": "text",
+    "nickname": "text",
+    "phone_number": "phone",
+    "picture": "url",
+    "preferred_username": "text",
+    "profile": "url",
+    "website": "url",
+    "zoneinfo": "text",
+}
+# Standard attributes that Cognito sets itself: a form must never send them.
+COGNITO_MANAGED = {"sub", "updated_at", "email_verified", "phone_number_verified", "identities"}
+
+_TOP_KEYS = {
+    "username",
+    "password_policy",
+    "attributes",
+    "client_metadata",
+    "validation_data",
+    "analytics_endpoint_id",
+    "default_phone_region",
+}
+_POLICY_KEYS = {
+    "minimum_length",
+    "require_uppercase",
+    "require_lowercase",
+    "require_numbers",
+    "require_symbols",
+}
+_ATTRIBUTE_KEYS = {
+    "name",
+    "label",
+    "help",
+    "type",
+    "required",
+    "min_length",
+    "max_length",
+    "min_value",
+    "max_value",
+    "pattern",
+    "choices",
+    "default",
+}
+
+
+@dataclass(frozen=True)
+class PasswordPolicy:
+    """The pool's password policy, repeated here so the form can explain it before Cognito refuses."""
+
+    minimum_length: int = 8
+    require_uppercase: bool = True
+    require_lowercase: bool = True
+    require_numbers: bool = True
+    require_symbols: bool = True
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """One user-pool attribute the form asks for."""
+
+    name: str  # the Cognito name: "email" or "custom:company"
+    type: AttributeType = "string"
+    kind: str = "text"  # how it is typed: text, email, phone, url, date, number, boolean, datetime, choice
+    label: LocalizedText = field(default_factory=dict)
+    help: LocalizedText = field(default_factory=dict)
+    required: bool = False
+    min_length: int | None = None
+    max_length: int = MAX_VALUE_LENGTH
+    min_value: int | None = None
+    max_value: int | None = None
+    pattern: str | None = None
+    choices: tuple[str, ...] = ()
+    default: str | int | bool | None = None
+
+    @property
+    def is_custom(self) -> bool:
+        return self.name.startswith("custom:")
+
+    @property
+    def field_name(self) -> str:
+        """The HTML form name: "custom:company" becomes "custom_company"."""
+        return self.name.replace(":", "_")
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """Everything the TOML file declares, checked."""
+
+    username: UsernameMode = "username"
+    password_policy: PasswordPolicy = field(default_factory=PasswordPolicy)
+    attributes: tuple[Attribute, ...] = ()
+    client_metadata: Mapping[str, str] = field(default_factory=dict)
+    validation_data: Mapping[str, str] = field(default_factory=dict)
+    analytics_endpoint_id: str | None = None
+    default_phone_region: str | None = None
+
+    @property
+    def username_attribute(self) -> Attribute | None:
+        """The attribute that doubles as the username (email or phone mode), if any."""
+        if self.username == "username":
+            return None
+        return next(a for a in self.attributes if a.name == self.username)
+
+    @property
+    def form_attributes(self) -> tuple[Attribute, ...]:
+        """The attributes that get a field of their own (the username attribute is the username field)."""
+        return tuple(a for a in self.attributes if a.name != self.username)
+
+
+def load_declaration(path: str | Path) -> Declaration:
+    """Read and check the TOML file; raise ConfigError listing every problem found."""
+    try:
+        with open(path, "rb") as file:
+            data = tomllib.load(file)
+    except OSError as err:
+        raise ConfigError([f"SIGNUP_CONFIG: cannot read {path}: {err.strerror}"]) from err
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError([f"SIGNUP_CONFIG: {path} is not valid TOML: {err}"]) from err
+    return parse_declaration(data, source=str(path))
+
+
+def parse_declaration(data: Mapping[str, Any], source: str = "declaration") -> Declaration:
+    """Check a parsed TOML document and build the Declaration; raise ConfigError with all problems."""
+    problems: list[str] = []
+
+    def problem(message: str) -> None:
+        problems.append(f"{source}: {message}")
+
+    for key in sorted(set(data) - _TOP_KEYS):
+        problem(f"unknown key {key!r}")
+
+    username = data.get("username", "username")
+    if username not in ("username", "email", "phone_number"):
+        problem(f"username must be 'username', 'email' or 'phone_number', not {username!r}")
+        username = "username"
+
+    policy = _parse_policy(data.get("password_policy", {}), problem)
+    attributes = _parse_attributes(data.get("attributes", []), problem)
+    if username != "username" and not any(a.name == username for a in attributes):
+        # The username attribute is always sent; declaring it is optional.
+        implied = _standard(username, {}, problem)
+        attributes = (implied, *attributes) if implied else attributes
+
+    client_metadata = _string_table(data, "client_metadata", problem)
+    validation_data = _string_table(data, "validation_data", problem)
+
+    endpoint = data.get("analytics_endpoint_id")
+    if endpoint is not None and (not isinstance(endpoint, str) or not endpoint):
+        problem("analytics_endpoint_id must be a non-empty string")
+        endpoint = None
+
+    region = data.get("default_phone_region")
+    if region is not None and region not in phonenumbers.SUPPORTED_REGIONS:
+        problem(f"default_phone_region {region!r} is not a region code such as 'US' or 'GB'")
+        region = None
+
+    if problems:
+        raise ConfigError(problems)
+    return Declaration(
+        username=username,
+        password_policy=policy,
+        attributes=attributes,
+        client_metadata=client_metadata,
+        validation_data=validation_data,
+        analytics_endpoint_id=endpoint,
+        default_phone_region=region,
+    )
+
+
+def _parse_policy(raw: Any, problem: Any) -> PasswordPolicy:
+    if not isinstance(raw, Mapping):
+        problem("password_policy must be a table")
+        return PasswordPolicy()
+    for key in sorted(set(raw) - _POLICY_KEYS):
+        problem(f"password_policy: unknown key {key!r}")
+    minimum = raw.get("minimum_length", 8)
+    if not isinstance(minimum, int) or isinstance(minimum, bool) or not 6 <= minimum <= 99:
+        problem("password_policy.minimum_length must be a whole number from 6 to 99, as in Cognito")
+        minimum = 8
+    flags = {}
+    for key in sorted(_POLICY_KEYS - {"minimum_length"}):
+        value = raw.get(key, True)
+        if not isinstance(value, bool):
+            problem(f"password_policy.{key} must be true or false")
+            value = True
+        flags[key] = value
+    return PasswordPolicy(minimum_length=minimum, **flags)
+
+
+def _parse_attributes(raw: Any, problem: Any) -> tuple[Attribute, ...]:
+    if not isinstance(raw, list):
+        problem("attributes must be an array of tables ([[attributes]])")
+        return ()
+    attributes: list[Attribute] = []
+    seen: set[str] = set()
+    for index, entry in enumerate(raw, start=1):
+        if not isinstance(entry, Mapping) or not isinstance(entry.get("name"), str):
+            problem(f"attribute #{index} needs a name")
+            continue
+        name = entry["name"]
+        if name in seen:
+            problem(f"attribute {name!r} is declared twice")
+            continue
+        seen.add(name)
+        for key in sorted(set(entry) - _ATTRIBUTE_KEYS):
+            problem(f"attribute {name!r}: unknown key {key!r}")
+        parse = _custom if name.startswith("custom:") else _standard
+        attribute = parse(name, entry, problem)
+        if attribute is not None:
+            attributes.append(attribute)
+    return tuple(attributes)
+
+
+def _standard(name: str, entry: Mapping[str, Any], problem: Any) -> Attribute | None:
+    if name in COGNITO_MANAGED:
+        problem(f"attribute {name!r} is set by Cognito and cannot be part of a form")
+        return None
+    kind = STANDARD_ATTRIBUTES.get(name)
+    if kind is None:
+        problem(f"attribute {name!r} is not a standard Cognito attribute; custom attributes are named 'custom:{name}'")
+        return None
+    if entry.get("type", "string") != "string":
+        problem(f"attribute {name!r}: a standard attribute is a string; remove 'type'")
+    for key in ("min_value", "max_value"):
+        if key in entry:
+            problem(f"attribute {name!r}: {key} applies to number attributes only")
+    return _common(name, "string", kind, entry, problem)
+
+
+def _custom(name: str, entry: Mapping[str, Any], problem: Any) -> Attribute | None:
+    own = name.removeprefix("custom:")
+    if len(own) > MAX_CUSTOM_NAME_LENGTH:
+        problem(
+            f"attribute {name!r}: a custom name has at most {MAX_CUSTOM_NAME_LENGTH} characters "
+            f"after 'custom:' (this one has {len(own)})"
+        )
+        return None
+    if not _CUSTOM_NAME.fullmatch(own):
+        problem(f"attribute {name!r}: a custom name uses letters, digits, '_', '.', ':' and '-' only")
+        return None
+    kind_of_type = {"string": "text", "number": "number", "boolean": "boolean", "datetime": "datetime"}
+    attribute_type = entry.get("type", "string")
+    if attribute_type not in kind_of_type:
+        problem(f"attribute {name!r}: type must be string, number, boolean or datetime")
+        return None
+    if attribute_type != "number":
+        for key in ("min_value", "max_value"):
+            if key in entry:
+                problem(f"attribute {name!r}: {key} applies to number attributes only")
+    if attribute_type != "string":
+        for key in ("min_length", "max_length", "pattern", "choices"):
+            if key in entry:
+                problem(f"attribute {name!r}: {key} applies to string attributes only")
+    return _common(name, attribute_type, kind_of_type[attribute_type], entry, problem)
+
+
+def _common(name: str, attribute_type: str, kind: str, entry: Mapping[str, Any], problem: Any) -> Attribute:
+    """The keys every attribute shares: texts, required, lengths, pattern, choices, default."""
+
+    def whole(key: str) -> int | None:
+        value = entry.get(key)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+            problem(f"attribute {name!r}: {key} must be a whole number")
+            return None
+        return value
+
+    min_length, max_length = whole("min_length"), whole("max_length")
+    if min_length is not None and not 0 <= min_length <= MAX_VALUE_LENGTH:
+        problem(f"attribute {name!r}: min_length must be from 0 to {MAX_VALUE_LENGTH}")
+        min_length = None
+    if max_length is not None and not 1 <= max_length <= MAX_VALUE_LENGTH:
+        problem(
+            f"attribute {name!r}: max_length must be from 1 to {MAX_VALUE_LENGTH} "
+            "(Cognito stores at most 2048 characters)"
+        )
+        max_length = None
+    if min_length is not None and max_length is not None and min_length > max_length:
+        problem(f"attribute {name!r}: min_length is larger than max_length")
+
+    min_value, max_value = whole("min_value"), whole("max_value")
+    if min_value is not None and max_value is not None and min_value > max_value:
+        problem(f"attribute {name!r}: min_value is larger than max_value")
+
+    pattern = entry.get("pattern")
+    if pattern is not None:
+        try:
+            re.compile(pattern)
+        except (re.error, TypeError):
+            problem(f"attribute {name!r}: pattern is not a valid regular expression")
+            pattern = None
+
+    choices = entry.get("choices", [])
+    if not isinstance(choices, list) or not all(isinstance(c, str) and c for c in choices):
+        problem(f"attribute {name!r}: choices must be a list of non-empty strings")
+        choices = []
+    elif len(set(choices)) != len(choices):
+        problem(f"attribute {name!r}: choices repeat a value")
+    elif any(len(c) > (max_length or MAX_VALUE_LENGTH) for c in choices):
+        problem(f"attribute {name!r}: a choice is longer than max_length")
+    if choices:
+        kind = "choice"
+
+    required = entry.get("required", False)
+    if not isinstance(required, bool):
+        problem(f"attribute {name!r}: required must be true or false")
+        required = False
+
+    default: str | int | bool | None = entry.get("default")
+    expected = {"string": str, "number": int, "boolean": bool, "datetime": str}[attribute_type]
+    if default is not None and (type(default) is not expected):
+        problem(f"attribute {name!r}: default must be a {attribute_type}")
+        default = None
+    elif choices and default is not None and default not in choices:
+        problem(f"attribute {name!r}: default {default!r} is not one of the choices")
+
+    return Attribute(
+        name=name,
+        type=attribute_type,  # type: ignore[arg-type]
+        kind=kind,
+        label=_text(entry, "label", name, problem),
+        help=_text(entry, "help", name, problem),
+        required=required,
+        min_length=min_length,
+        max_length=max_length or MAX_VALUE_LENGTH,
+        min_value=min_value,
+        max_value=max_value,
+        pattern=pattern,
+        choices=tuple(choices),
+        default=default,
+    )
+
+
+def _text(entry: Mapping[str, Any], key: str, name: str, problem: Any) -> LocalizedText:
+    """A label or help text: a string, or a table of locale = string."""
+    value = entry.get(key)
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        return {"": value}
+    if isinstance(value, Mapping) and value and all(isinstance(v, str) for v in value.values()):
+        return dict(value)
+    problem(f"attribute {name!r}: {key} must be a string or a table of locale = string")
+    return {}
+
+
+def _string_table(data: Mapping[str, Any], key: str, problem: Any) -> Mapping[str, str]:
+    table = data.get(key, {})
+    if not isinstance(table, Mapping) or not all(isinstance(v, str) for v in table.values()):
+        problem(f"{key} must be a table of string values")
+        return {}
+    return dict(table)

@@ -1,0 +1,69 @@
+"""The app's own errors.
+
+The service layer turns every Cognito failure into one of these, so that views never look at
+botocore. Each carries a message that is safe to show a person (never Cognito's raw text, which
+can name internals) and, where it belongs to one input, that input's name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+class ConfigError(Exception):
+    """The settings or the declaration are wrong; start-up stops and lists every problem."""
+
+    def __init__(self, problems: Iterable[str]) -> None:
+        self.problems = list(problems)
+        super().__init__(self.problems)
+
+    def __str__(self) -> str:
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        return f"The sign-up app cannot start; fix these settings:\n{lines}"
+
+
+class SignupError(Exception):
+    """A failure the person is told about, on a field or at the top of the page.
+
+    `field` names what the message is about: "username", "password", "code", or a Cognito
+    attribute name such as "email"; None means the whole page.
+    """
+
+    status = 422
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class InvalidInput(SignupError):
+    """Something the person typed was refused; they can fix it and try again."""
+
+
+class AlreadyConfirmed(SignupError):
+    """The account is already confirmed: the flow is finished, not failed."""
+
+    status = 200
+
+
+class TooManyAttempts(SignupError):
+    """Cognito is throttling this person or this pool; waiting helps."""
+
+    status = 429
+
+
+class Refused(SignupError):
+    """Cognito's firewall (AWS WAF) refused the request."""
+
+    status = 403
+
+
+class ServiceUnavailable(SignupError):
+    """Cognito cannot be reached, is failing, or refuses our configuration.
+
+    The person sees a short generic message and keeps what they typed; the operator finds the
+    detail in the log.
+    """
+
+    status = 503

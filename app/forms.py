@@ -1,0 +1,395 @@
+"""Forms, built once at start-up from the declaration.
+
+Each check Cognito would make (username rules, password policy, attribute formats and limits)
+runs here first, so a person reads a clear message next to the right input instead of a refusal
+from Cognito. Values are normalised as they are checked: email addresses by email-validator,
+phone numbers to E.164.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import LazyString, get_locale
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    EmailField,
+    Field,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TelField,
+    URLField,
+)
+from wtforms.validators import (
+    URL,
+    DataRequired,
+    EqualTo,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+
+from app.declaration import Attribute, Declaration, LocalizedText, PasswordPolicy
+
+MAX_USERNAME_LENGTH = 128
+MAX_PASSWORD_LENGTH = 256
+MAX_CODE_LENGTH = 2048
+MAX_ENCODED_DATA_LENGTH = 131072
+# The characters Cognito counts as symbols in a password policy.
+COGNITO_SYMBOLS = set("^$*.[]{}()?-\"!@#%&/\\,><':;|_~`+= ")
+_USERNAME_CATEGORIES = ("L", "M", "S", "N", "P")  # Cognito: letters, marks, symbols, numbers, punctuation
+
+STANDARD_LABELS = {
+    "address": _l("Address"),
+    "birthdate": _l("Date of birth"),
+    "email": _l("Email address"),
+    "family_name": _l("Last name"),
+    "gender": _l("Gender"),
+    "given_name": _l("First name"),
+    "locale": _l("Language"),
+    "middle_name": _l("Middle name"),
+    "name": _l("Full name"),
+    "nickname": _l("Nickname"),
+    "phone_number": _l("Phone number"),
+    "picture": _l("Picture address"),
+    "preferred_username": _l("Preferred username"),
+    "profile": _l("Profile page"),
+    "website": _l("Website"),
+    "zoneinfo": _l("Time zone"),
+}
+AUTOCOMPLETE = {
+    "address": "street-address",
+    "birthdate": "bday",
+    "email": "email",
+    "family_name": "family-name",
+    "gender": "sex",
+    "given_name": "given-name",
+    "locale": "language",
+    "middle_name": "additional-name",
+    "name": "name",
+    "nickname": "nickname",
+    "phone_number": "tel",
+    "picture": "photo",
+    "profile": "url",
+    "website": "url",
+}
+
+
+def localized(text: LocalizedText) -> LazyString | str:
+    """A declared text in the request's language: exact locale, its language, then the default."""
+
+    def pick() -> str:
+        locale = get_locale()
+        for key in (str(locale), getattr(locale, "language", ""), "", "en"):
+            if key in text:
+                return text[key]
+        return next(iter(text.values()))
+
+    return LazyString(pick)
+
+
+class EmailAddress:
+    """Checks syntax with email-validator and replaces the value by its normalised form."""
+
+    def __init__(self, check_deliverability: bool = False) -> None:
+        self.check_deliverability = check_deliverability
+
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        if not field.data:
+            return
+        try:
+            checked = validate_email(field.data, check_deliverability=self.check_deliverability)
+        except EmailNotValidError as err:
+            raise ValidationError(_l("Enter an email address like name@example.com.")) from err
+        field.data = checked.normalized
+
+
+class PhoneNumber:
+    """Parses a phone number as people type it and replaces the value by its E.164 form."""
+
+    def __init__(self, default_region: str | None = None) -> None:
+        self.default_region = default_region
+
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        if not field.data:
+            return
+        try:
+            number = phonenumbers.parse(field.data, self.default_region)
+        except phonenumbers.NumberParseException:
+            number = None
+        if number is None or not phonenumbers.is_valid_number(number):
+            raise ValidationError(_l("Enter a phone number with its country code, like +44 7700 900123."))
+        field.data = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def cognito_username(form: FlaskForm, field: Field) -> None:
+    """Cognito's username rules: no spaces; letters, marks, symbols, numbers and punctuation only."""
+    value = field.data or ""
+    if any(unicodedata.category(char)[0] not in _USERNAME_CATEGORIES for char in value):
+        raise ValidationError(_l("Use letters, numbers and punctuation only, with no spaces."))
+
+
+class PasswordRules:
+    """The pool's password policy, one message for each rule the password breaks."""
+
+    def __init__(self, policy: PasswordPolicy) -> None:
+        self.policy = policy
+
+    def broken(self, password: str) -> list[Any]:
+        policy, rules = self.policy, []
+        if len(password) < policy.minimum_length:
+            rules.append(_l("Use at least %(count)d characters.", count=policy.minimum_length))
+        if policy.require_uppercase and not re.search("[A-Z]", password):
+            rules.append(_l("Include an uppercase letter (A-Z)."))
+        if policy.require_lowercase and not re.search("[a-z]", password):
+            rules.append(_l("Include a lowercase letter (a-z)."))
+        if policy.require_numbers and not re.search("[0-9]", password):
+            rules.append(_l("Include a number (0-9)."))
+        if policy.require_symbols and not any(c in COGNITO_SYMBOLS for c in password.strip()):
+            rules.append(_l("Include a symbol, such as ! ? # or @."))
+        if password != password.strip():
+            rules.append(_l("Do not start or end the password with a space."))
+        return rules
+
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        # Every broken rule at once, so the person fixes the password in one go.
+        if field.data:
+            field.errors.extend(self.broken(field.data))
+
+    def html_rules(self) -> str:
+        """The policy as Apple's passwordrules attribute, so password managers suggest a fitting one."""
+        policy = self.policy
+        parts = [f"minlength: {policy.minimum_length}; maxlength: {MAX_PASSWORD_LENGTH};"]
+        for wanted, klass in (
+            (policy.require_uppercase, "upper"),
+            (policy.require_lowercase, "lower"),
+            (policy.require_numbers, "digit"),
+            (policy.require_symbols, "special"),
+        ):
+            if wanted:
+                parts.append(f"required: {klass};")
+        return " ".join(parts)
+
+
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _without_spaces(value: Any) -> Any:
+    return re.sub(r"\s+", "", value) if isinstance(value, str) else value
+
+
+@dataclass(frozen=True)
+class FormClasses:
+    """Every form class the pages use, built once."""
+
+    signup: type[FlaskForm]
+    confirm: type[FlaskForm]  # the code, for a person whose session says who they are
+    confirm_returning: type[FlaskForm]  # username and code, for a person who comes back later
+    resend: type[FlaskForm]
+    resend_returning: type[FlaskForm]
+
+
+def build_forms(declaration: Declaration, *, advanced_security: bool, check_deliverability: bool) -> FormClasses:
+    """Build the form classes from the declaration: fresh classes, never a mutated shared one."""
+    extra: dict[str, Field] = {}
+    if advanced_security:
+        extra["encoded_data"] = HiddenField(filters=[lambda v: v if v and len(v) <= MAX_ENCODED_DATA_LENGTH else None])
+
+    def username() -> Field:
+        return _username_field(declaration, check_deliverability)
+
+    def code() -> Field:
+        # Made after the username field: WTForms orders fields by when they were made.
+        return StringField(
+            _l("Confirmation code"),
+            validators=[InputRequired(_l("Enter the code we sent you.")), Length(max=MAX_CODE_LENGTH)],
+            filters=[_without_spaces],
+            render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "autocapitalize": "none"},
+        )
+
+    return FormClasses(
+        signup=_signup_form(declaration, extra, check_deliverability),
+        confirm=type("ConfirmForm", (FlaskForm,), {"code": code(), **extra}),
+        confirm_returning=type("ConfirmReturningForm", (FlaskForm,), {"username": username(), "code": code(), **extra}),
+        resend=type("ResendForm", (FlaskForm,), dict(extra)),
+        resend_returning=type("ResendReturningForm", (FlaskForm,), {"username": username(), **extra}),
+    )
+
+
+def _signup_form(declaration: Declaration, extra: dict[str, Field], check_deliverability: bool) -> type[FlaskForm]:
+    rules = PasswordRules(declaration.password_policy)
+    fields: dict[str, Any] = {"username": _username_field(declaration, check_deliverability)}
+    fields["password"] = PasswordField(
+        _l("Password"),
+        validators=[InputRequired(_l("Enter a password.")), Length(max=MAX_PASSWORD_LENGTH), rules],
+        render_kw={"autocomplete": "new-password", "passwordrules": rules.html_rules()},
+    )
+    fields["password_confirm"] = PasswordField(
+        _l("Confirm password"),
+        validators=[
+            InputRequired(_l("Enter the password again.")),
+            EqualTo("password", _l("The two passwords are not the same.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+    for attribute in declaration.form_attributes:
+        fields[attribute.field_name] = _attribute_field(attribute, declaration, check_deliverability)
+    fields.update(extra)
+    form_class = type("SignupForm", (FlaskForm,), fields)
+    form_class.password_rules = rules  # type: ignore[attr-defined]
+    return form_class
+
+
+def _username_field(declaration: Declaration, check_deliverability: bool) -> Field:
+    """The Username field: a plain username, or the email address or phone number that serves as one."""
+    attribute = declaration.username_attribute
+    if attribute is None:
+        return StringField(
+            _l("Username"),
+            validators=[
+                InputRequired(_l("Enter a username.")),
+                Length(max=MAX_USERNAME_LENGTH),
+                cognito_username,
+            ],
+            filters=[_strip],
+            render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"},
+        )
+    field = _attribute_field(attribute, declaration, check_deliverability, required=True)
+    field.kwargs.setdefault("render_kw", {})["autocomplete"] = "username"
+    return field
+
+
+def _attribute_field(
+    attribute: Attribute, declaration: Declaration, check_deliverability: bool, *, required: bool | None = None
+) -> Field:
+    """One field for one attribute, with the checks its type, limits and pattern call for."""
+    required = attribute.required if required is None else required
+    label = (
+        localized(attribute.label) if attribute.label else STANDARD_LABELS.get(attribute.name, _custom_label(attribute))
+    )
+    kwargs: dict[str, Any] = {
+        "label": label,
+        "description": localized(attribute.help) if attribute.help else "",
+        "default": attribute.default,
+        "render_kw": {},
+    }
+    if attribute.name in AUTOCOMPLETE:
+        kwargs["render_kw"]["autocomplete"] = AUTOCOMPLETE[attribute.name]
+    validators: list[Callable[..., None]] = []
+    kind = attribute.kind
+
+    if kind == "boolean":
+        if required:
+            validators.append(DataRequired(_l("Tick this box to continue.")))
+        return BooleanField(validators=validators, **kwargs)
+
+    presence: Callable[..., None] = InputRequired(_required_message(kind)) if required else Optional()
+    validators.append(presence)
+    if kind == "number":
+        validators.append(
+            NumberRange(
+                attribute.min_value,
+                attribute.max_value,
+                _range_message(attribute.min_value, attribute.max_value),
+            )
+        )
+        kwargs["render_kw"]["inputmode"] = "numeric"
+        return IntegerField(validators=validators, **kwargs)
+    if kind == "datetime":
+        return DateTimeLocalField(validators=validators, format="%Y-%m-%dT%H:%M", **kwargs)
+    if kind == "date":
+        return DateField(validators=validators, **kwargs)
+    if kind == "choice":
+        choices = [] if required and attribute.default else [SelectChoice("", _l("Choose…"))]
+        choices += [SelectChoice(choice) for choice in attribute.choices]
+        return SelectField(choices=choices, validators=validators, **kwargs)
+
+    validators.append(
+        Length(
+            min=attribute.min_length or -1,
+            max=attribute.max_length,
+            message=_length_message(attribute.min_length, attribute.max_length),
+        )
+    )
+    if attribute.pattern:
+        validators.append(Regexp(rf"(?:{attribute.pattern})\Z", message=_l("Check the format of this value.")))
+    kwargs["filters"] = [_strip]
+    if kind == "email":
+        validators.append(EmailAddress(check_deliverability))
+        kwargs["render_kw"].update(autocapitalize="none", spellcheck="false")
+        return EmailField(validators=validators, **kwargs)
+    if kind == "phone":
+        validators.append(PhoneNumber(declaration.default_phone_region))
+        return TelField(validators=validators, **kwargs)
+    if kind == "url":
+        validators.append(URL(message=_l("Enter a web address that starts with https://.")))
+        return URLField(validators=validators, **kwargs)
+    return StringField(validators=validators, **kwargs)
+
+
+def _custom_label(attribute: Attribute) -> str:
+    return attribute.name.removeprefix("custom:").replace("_", " ").capitalize()
+
+
+def _required_message(kind: str) -> Any:
+    return {
+        "email": _l("Enter your email address."),
+        "phone": _l("Enter your phone number."),
+        "choice": _l("Choose an option."),
+        "date": _l("Enter a date."),
+        "datetime": _l("Enter a date and time."),
+        "number": _l("Enter a number."),
+    }.get(kind, _l("Fill in this field."))
+
+
+def _range_message(low: int | None, high: int | None) -> Any:
+    if low is not None and high is not None:
+        return _l("Enter a whole number from %(low)d to %(high)d.", low=low, high=high)
+    if low is not None:
+        return _l("Enter a whole number of at least %(low)d.", low=low)
+    if high is not None:
+        return _l("Enter a whole number of at most %(high)d.", high=high)
+    return _l("Enter a whole number.")
+
+
+def _length_message(low: int | None, high: int) -> Any:
+    if low:
+        return _l("Use from %(low)d to %(high)d characters.", low=low, high=high)
+    return _l("Use at most %(high)d characters.", high=high)
+
+
+def signup_values(declaration: Declaration, form: FlaskForm) -> tuple[str, str, dict[str, str]]:
+    """The checked form as plain values for the service: username, password and attributes."""
+    username = form.username.data
+    attributes: dict[str, str] = {}
+    if declaration.username_attribute is not None:
+        attributes[declaration.username] = username
+    for attribute in declaration.form_attributes:
+        value = form[attribute.field_name].data
+        if attribute.kind == "boolean":
+            attributes[attribute.name] = "true" if value else "false"
+        elif value is None or value == "":
+            continue
+        elif attribute.kind in ("date", "datetime"):
+            attributes[attribute.name] = value.isoformat()
+        else:
+            attributes[attribute.name] = str(value)
+    return username, form.password.data, attributes

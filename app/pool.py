@@ -1,0 +1,76 @@
+"""The user pool a declaration describes, in Cognito's own terms.
+
+The local run creates its pool from this, so the form and the pool always agree there.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.declaration import Attribute, Declaration
+
+COGNITO_TYPES = {"string": "String", "number": "Number", "boolean": "Boolean", "datetime": "DateTime"}
+
+
+def schema_attribute(attribute: Attribute) -> dict[str, Any]:
+    """One SchemaAttributeType. Cognito cannot make a custom attribute required: the form does."""
+    entry: dict[str, Any] = {
+        "Name": attribute.name.removeprefix("custom:"),
+        "AttributeDataType": COGNITO_TYPES[attribute.type],
+        "Mutable": True,
+        "Required": attribute.required and not attribute.is_custom,
+    }
+    if attribute.type == "string":
+        entry["StringAttributeConstraints"] = {
+            "MinLength": str(attribute.min_length or 0),
+            "MaxLength": str(attribute.max_length),
+        }
+    elif attribute.type == "number":
+        constraints = {}
+        if attribute.min_value is not None:
+            constraints["MinValue"] = str(attribute.min_value)
+        if attribute.max_value is not None:
+            constraints["MaxValue"] = str(attribute.max_value)
+        entry["NumberAttributeConstraints"] = constraints
+    return entry
+
+
+def create_user_pool_request(declaration: Declaration, name: str) -> dict[str, Any]:
+    """The CreateUserPool parameters for a pool that matches the declaration."""
+    policy = declaration.password_policy
+    request: dict[str, Any] = {
+        "PoolName": name,
+        "Policies": {
+            "PasswordPolicy": {
+                "MinimumLength": policy.minimum_length,
+                "RequireUppercase": policy.require_uppercase,
+                "RequireLowercase": policy.require_lowercase,
+                "RequireNumbers": policy.require_numbers,
+                "RequireSymbols": policy.require_symbols,
+            }
+        },
+        "Schema": [
+            schema_attribute(a)
+            for a in declaration.attributes
+            if a.is_custom or a.required or a.name == declaration.username
+        ],
+    }
+    names = {a.name for a in declaration.attributes}
+    if declaration.username != "username":
+        request["UsernameAttributes"] = [declaration.username]
+    verified = [n for n in ("email", "phone_number") if n in names]
+    if verified:
+        request["AutoVerifiedAttributes"] = (
+            verified[:1] if declaration.username == "username" else [declaration.username]
+        )
+    return request
+
+
+def create_user_pool_client_request(pool_id: str, name: str) -> dict[str, Any]:
+    """An app client with a secret that may pass the person's IP address to Cognito's risk checks."""
+    return {
+        "UserPoolId": pool_id,
+        "ClientName": name,
+        "GenerateSecret": True,
+        "EnablePropagateAdditionalUserContextData": True,
+    }

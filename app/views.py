@@ -1,0 +1,211 @@
+"""Routes: validate, call the service, redirect (POST/redirect/GET); on an error, show it in place.
+
+What one step hands to the next (who is signing up, where the code went) travels in the signed
+session cookie, so any instance behind a load balancer can serve any step.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from babel.lists import format_list
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import get_locale, ngettext
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+
+from app.cognito import UNAVAILABLE, CodeDelivery, RequestContext
+from app.errors import AlreadyConfirmed, SignupError
+from app.forms import signup_values
+
+if TYPE_CHECKING:
+    from app import Components
+
+bp = Blueprint("signup", __name__)
+
+EXPIRED = _l(
+    "This page was open too long, or your browser did not keep our cookie. Check your details and send them again."
+)
+
+
+def _parts() -> Components:
+    return current_app.extensions["signup"]
+
+
+@bp.get("/")
+def index() -> Response:
+    return redirect(url_for(".signup"))
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+def signup() -> Any:
+    parts = _parts()
+    form = parts.forms.signup()
+    if not form.validate_on_submit():
+        return _page("signup.html", form)
+    username, password, attributes = signup_values(parts.declaration, form)
+    try:
+        result = parts.service.sign_up(username, password, attributes, _context(form))
+    except SignupError as err:
+        return _page("signup.html", form, err)
+    if result.confirmed:
+        return _finished()
+    _remember(username, result.delivery)
+    return redirect(url_for(".confirm"))
+
+
+@bp.route("/signup/confirm", methods=["GET", "POST"])
+def confirm() -> Any:
+    """The code page; for a person with no session (another browser, the next day) it asks who they are."""
+    parts = _parts()
+    form = _confirm_form()
+    if not form.validate_on_submit():
+        return _page("confirm.html", form)
+    try:
+        parts.service.confirm_sign_up(_username(form), form.code.data, _context(form))
+    except AlreadyConfirmed:
+        pass
+    except SignupError as err:
+        return _page("confirm.html", form, err)
+    session.pop("pending", None)
+    return _finished()
+
+
+@bp.post("/signup/confirm/resend")
+def resend() -> Any:
+    """Send a new code. Posted by the code page's second button, which shares its form."""
+    parts = _parts()
+    form = _confirm_form()
+    form.validate()
+    form.code.errors = []  # a new code needs no old one
+    if form.errors:
+        return _page("confirm.html", form)
+    username = _username(form)
+    try:
+        delivery = parts.service.resend_confirmation_code(username, _context(form))
+    except AlreadyConfirmed:
+        session.pop("pending", None)
+        return _finished()
+    except SignupError as err:
+        return _page("confirm.html", form, err)
+    _remember(username, delivery)
+    flash(_l("We sent you a new code."))
+    return redirect(url_for(".confirm"))
+
+
+@bp.get("/signup/done")
+def done() -> str:
+    return render_template("done.html")
+
+
+def _confirm_form() -> FlaskForm:
+    forms = _parts().forms
+    return (forms.confirm if "pending" in session else forms.confirm_returning)()
+
+
+def _username(form: FlaskForm) -> str:
+    return session["pending"]["username"] if "username" not in form else form.username.data
+
+
+def _remember(username: str, delivery: CodeDelivery | None) -> None:
+    """Keep who is signing up and where their code went, for the code page."""
+    session["pending"] = {
+        "username": username,
+        "destination": delivery.destination if delivery else "",
+        "medium": delivery.medium if delivery else "",
+    }
+
+
+def _context(form: FlaskForm) -> RequestContext:
+    encoded = form.encoded_data.data if "encoded_data" in form else None
+    return RequestContext(ip_address=request.remote_addr or "", encoded_data=encoded or None)
+
+
+def _finished() -> Response:
+    return redirect(_parts().settings.success_url or url_for(".done"))
+
+
+def _page(template: str, form: FlaskForm, error: SignupError | None = None) -> tuple[str, int]:
+    """Render a form page with its errors and the HTTP status that fits them.
+
+    Whatever was typed stays in the form (WTForms never echoes a password back).
+    """
+    status = 200
+    if form.is_submitted():
+        status = 422
+    if "csrf_token" in form and form.csrf_token.errors:
+        form.csrf_token.errors = []
+        form.form_errors.append(EXPIRED)
+        status = 400
+    if error is not None:
+        status = error.status
+        field = _field_name(error.field)
+        if field in form and field != "csrf_token":
+            form[field].errors.append(error.message)
+        else:
+            form.form_errors.append(error.message)
+    return render_template(template, form=form, pending=session.get("pending")), status
+
+
+def _field_name(field: str | None) -> str:
+    """The form field an error names: an attribute, or the username it doubles as."""
+    if field is None:
+        return ""
+    if field == _parts().declaration.username:
+        return "username"
+    return field.replace(":", "_")
+
+
+@bp.app_template_global()
+def advanced_security() -> dict[str, str] | None:
+    """What pages need to load Cognito's advanced-security script, when it is on."""
+    settings = _parts().settings
+    if not settings.advanced_security:
+        return None
+    return {
+        "script": settings.advanced_security_script_url,
+        "pool": settings.cognito_user_pool_id,
+        "client": settings.cognito_client_id,
+    }
+
+
+@bp.app_template_global()
+def current_locale() -> str:
+    return str(get_locale())
+
+
+@bp.app_template_global()
+def password_hint(form: FlaskForm) -> str:
+    """The password policy in one sentence, shown before the person types."""
+    policy = form.password_rules.policy
+    rules = [ngettext("at least %(num)d character", "at least %(num)d characters", policy.minimum_length)]
+    for wanted, text in (
+        (policy.require_uppercase, _l("an uppercase letter")),
+        (policy.require_lowercase, _l("a lowercase letter")),
+        (policy.require_numbers, _l("a number")),
+        (policy.require_symbols, _l("a symbol")),
+    ):
+        if wanted:
+            rules.append(str(text))
+    return str(_l("Use %(rules)s.", rules=format_list(rules, locale=get_locale())))
+
+
+_ERROR_PAGES = {
+    404: (_l("Page not found"), _l("There is no page at this address. Check it, or start from the sign-up form.")),
+    405: (_l("That did not work"), _l("This page cannot be used that way. Start again from the sign-up form.")),
+    413: (_l("Too much data"), _l("What you sent was too large. Shorten your answers and try again.")),
+    429: (_l("Too many attempts"), _l("Please wait a little, then try again.")),
+    503: (_l("Service unavailable"), UNAVAILABLE),
+}
+_GENERIC_ERROR = (_l("Something went wrong"), _l("We could not handle your request. Please try again."))
+
+
+@bp.app_template_global()
+def error_title(status: int) -> str:
+    return str(_ERROR_PAGES.get(status, _GENERIC_ERROR)[0])
+
+
+@bp.app_template_global()
+def error_text(status: int) -> str:
+    return str(_ERROR_PAGES.get(status, _GENERIC_ERROR)[1])
