@@ -1,0 +1,107 @@
+"""Shared fixtures: settings, a Cognito client under botocore's Stubber, and the local emulator."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.stub import Stubber
+
+from app import create_app
+from app.cognito import create_client
+from app.declaration import load_declaration
+from app.settings import load_settings
+from local import emulator
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "config" / "signup.toml"
+CLIENT_SECRET = "canary-client-secret-" + "s3cr3t" * 8
+SECRET_KEY = "canary-secret-key-" + "k" * 40
+
+
+def base_env(**overrides: str) -> dict[str, str]:
+    """Valid settings for a pool that only the Stubber answers for."""
+    env = {
+        "COGNITO_REGION": "eu-west-1",
+        "COGNITO_USER_POOL_ID": "eu-west-1_TestPool1",
+        "COGNITO_CLIENT_ID": "testclientid123",
+        "COGNITO_CLIENT_SECRET": CLIENT_SECRET,
+        "COGNITO_ENDPOINT_URL": "https://cognito.invalid",
+        "SECRET_KEY": SECRET_KEY,
+        "SIGNUP_CONFIG": str(SAMPLE),
+    }
+    env.update(overrides)
+    return {k: v for k, v in env.items() if v is not None}
+
+
+class StrictStubber(Stubber):
+    """A Stubber that also fails the test when a prepared answer was never asked for."""
+
+    def __exit__(self, *exc: Any) -> None:
+        super().__exit__(*exc)
+        if exc[0] is None:
+            self.assert_no_pending_responses()
+
+
+@pytest.fixture
+def stubber() -> Iterator[StrictStubber]:
+    client = create_client(load_settings(base_env()))
+    with StrictStubber(client) as stub:
+        yield stub
+
+
+@pytest.fixture
+def stub_app(stubber: StrictStubber) -> Any:
+    app = create_app(base_env(), cognito_client=stubber.client)
+    app.config["TESTING"] = True
+    return app
+
+
+def csrf_token(html: str) -> str:
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+def submit(client: Any, page: str, data: dict[str, str], action: str | None = None) -> Any:
+    """What a browser does: open the page, then post its form with the token it was given."""
+    token = csrf_token(client.get(page).get_data(as_text=True))
+    return client.post(action or page, data={"csrf_token": token, **data})
+
+
+SIGNUP = {
+    "username": "ann@example.com",
+    "password": "Correct-Horse-9",
+    "password_confirm": "Correct-Horse-9",
+    "given_name": "Ann",
+    "custom_company": "Example Ltd",
+    "custom_seats": "3",
+    "custom_plan": "team",
+}
+
+
+@pytest.fixture(scope="session")
+def cognito_endpoint() -> Iterator[str]:
+    """ministack with AUTH=true, for the whole test session."""
+    port = emulator.free_port()
+    process = emulator.start(port)
+    yield f"http://127.0.0.1:{port}"
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def local_pool(cognito_endpoint: str) -> emulator.LocalPool:
+    """A fresh pool shaped like the sample declaration."""
+    return emulator.provision(cognito_endpoint, load_declaration(SAMPLE), name=f"t{secrets.token_hex(4)}")
+
+
+@pytest.fixture
+def flow_app(local_pool: emulator.LocalPool) -> Any:
+    app = create_app(base_env(**local_pool.environment()))
+    app.config["TESTING"] = True
+    return app

@@ -1,0 +1,97 @@
+"""Optional advanced security: the browser's encoded data reaches Cognito; off or without it, the IP alone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app import create_app
+from app.cognito import secret_hash
+
+from .conftest import CLIENT_SECRET, SIGNUP, StrictStubber, base_env, csrf_token
+
+SCRIPT = "https://amazon-cognito-assets.eu-west-1.amazoncognito.com/amazon-cognito-advanced-security-data.min.js"
+
+
+def app_with(stubber: StrictStubber, **env: str) -> Any:
+    return create_app(base_env(**env), cognito_client=stubber.client)
+
+
+def expected_sign_up(user_context: dict[str, str]) -> dict[str, Any]:
+    return {
+        "ClientId": "testclientid123",
+        "Username": "ann@example.com",
+        "SecretHash": secret_hash(CLIENT_SECRET, "ann@example.com", "testclientid123"),
+        "UserContextData": user_context,
+        "ClientMetadata": {"source": "web-signup"},
+        "Password": SIGNUP["password"],
+        "UserAttributes": [
+            {"Name": "email", "Value": "ann@example.com"},
+            {"Name": "given_name", "Value": "Ann"},
+            {"Name": "custom:company", "Value": "Example Ltd"},
+            {"Name": "custom:seats", "Value": "3"},
+            {"Name": "custom:plan", "Value": "team"},
+        ],
+    }
+
+
+def test_pages_load_cognitos_script_and_describe_the_pool(stubber: StrictStubber) -> None:
+    page = app_with(stubber, SIGNUP_ADVANCED_SECURITY="1").test_client().get("/signup").get_data(as_text=True)
+    assert f'<script src="{SCRIPT}" defer></script>' in page
+    assert 'data-asf-pool="eu-west-1_TestPool1"' in page
+    assert 'name="encoded_data"' in page
+
+
+def test_encoded_data_from_the_browser_is_sent_with_the_ip(stubber: StrictStubber) -> None:
+    stubber.add_response(
+        "sign_up",
+        {"UserConfirmed": False, "UserSub": "s"},
+        expected_params=expected_sign_up({"IpAddress": "198.51.100.4", "EncodedData": "eyJkZXZpY2UiOiJ4In0="}),
+    )
+    client = app_with(stubber, SIGNUP_ADVANCED_SECURITY="1").test_client()
+    token = csrf_token(client.get("/signup").get_data(as_text=True))
+    response = client.post(
+        "/signup",
+        data={**SIGNUP, "csrf_token": token, "encoded_data": "eyJkZXZpY2UiOiJ4In0="},
+        environ_base={"REMOTE_ADDR": "198.51.100.4"},
+    )
+    assert response.status_code == 302
+
+
+def test_without_javascript_only_the_ip_is_sent(stubber: StrictStubber) -> None:
+    stubber.add_response(
+        "sign_up",
+        {"UserConfirmed": False, "UserSub": "s"},
+        expected_params=expected_sign_up({"IpAddress": "198.51.100.4"}),
+    )
+    client = app_with(stubber, SIGNUP_ADVANCED_SECURITY="1").test_client()
+    token = csrf_token(client.get("/signup").get_data(as_text=True))
+    client.post(
+        "/signup",
+        data={**SIGNUP, "csrf_token": token, "encoded_data": ""},
+        environ_base={"REMOTE_ADDR": "198.51.100.4"},
+    )
+
+
+def test_with_the_setting_off_nothing_is_loaded_and_posted_data_is_ignored(stubber: StrictStubber) -> None:
+    stubber.add_response(
+        "sign_up",
+        {"UserConfirmed": False, "UserSub": "s"},
+        expected_params=expected_sign_up({"IpAddress": "198.51.100.4"}),
+    )
+    client = app_with(stubber).test_client()
+    page = client.get("/signup").get_data(as_text=True)
+    assert "amazoncognito.com" not in page and "data-asf-pool" not in page
+    token = csrf_token(page)
+    client.post(
+        "/signup",
+        data={**SIGNUP, "csrf_token": token, "encoded_data": "x"},
+        environ_base={"REMOTE_ADDR": "198.51.100.4"},
+    )
+
+
+def test_a_trigger_confirmed_account_skips_the_code_page(stubber: StrictStubber) -> None:
+    stubber.add_response("sign_up", {"UserConfirmed": True, "UserSub": "s"})
+    client = app_with(stubber).test_client()
+    token = csrf_token(client.get("/signup").get_data(as_text=True))
+    response = client.post("/signup", data={**SIGNUP, "csrf_token": token})
+    assert response.headers["Location"] == "/signup/done"

@@ -1,0 +1,175 @@
+"""The form built from the declaration: server-side checks, messages on the right field, nothing lost."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask_babel import Babel
+from flask_wtf import FlaskForm
+
+from app.declaration import parse_declaration
+from app.forms import build_forms
+
+from .conftest import SIGNUP, StrictStubber, submit
+
+
+def post(client: Any, **changes: str) -> tuple[int, str]:
+    data = {**SIGNUP, **changes}
+    response = submit(client, "/signup", {k: v for k, v in data.items() if v is not None})
+    return response.status_code, html.unescape(response.get_data(as_text=True))
+
+
+def field_errors(page: str, field_id: str) -> list[str]:
+    return re.findall(rf'<p class="field-error" id="{field_id}-error-\d+">.*?</span>(.*?)</p>', page, re.S)
+
+
+def test_form_is_built_once_per_declaration_as_fresh_classes() -> None:
+    declaration = parse_declaration({"attributes": [{"name": "custom:team", "label": "Team"}]})
+    first = build_forms(declaration, advanced_security=False, check_deliverability=False)
+    second = build_forms(declaration, advanced_security=False, check_deliverability=False)
+    assert first.signup is not second.signup
+    assert issubclass(first.signup, FlaskForm)
+    assert not hasattr(FlaskForm, "custom_team")
+
+
+def test_form_page_shows_every_declared_field(stub_app: Any) -> None:
+    page = stub_app.test_client().get("/signup").get_data(as_text=True)
+    for name in (
+        "username",
+        "password",
+        "password_confirm",
+        "given_name",
+        "custom_company",
+        "custom_seats",
+        "custom_plan",
+    ):
+        assert f'name="{name}"' in page
+    assert 'autocomplete="new-password"' in page
+    assert 'type="email"' in page
+    assert "The organisation you work for, if any." in page
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"username": ""}, "username", "Enter your email address."),
+        ({"username": "not-an-email"}, "username", "Enter an email address like name@example.com."),
+        ({"password": "short", "password_confirm": "short"}, "password", "Use at least 8 characters."),
+        (
+            {"password": "alllowercase1!", "password_confirm": "alllowercase1!"},
+            "password",
+            "Include an uppercase letter (A-Z).",
+        ),
+        (
+            {"password": "NoSymbols123", "password_confirm": "NoSymbols123"},
+            "password",
+            "Include a symbol, such as ! ? # or @.",
+        ),
+        ({"password_confirm": "Something-Else-1"}, "password_confirm", "The two passwords are not the same."),
+        ({"given_name": ""}, "given_name", "Fill in this field."),
+        ({"custom_company": "x" * 65}, "custom_company", "Use at most 64 characters."),
+        ({"custom_seats": "0"}, "custom_seats", "Enter a whole number from 1 to 500."),
+        ({"custom_seats": "501"}, "custom_seats", "Enter a whole number from 1 to 500."),
+        ({"custom_plan": "platinum"}, "custom_plan", "Not a valid choice."),
+        ({"custom_plan": ""}, "custom_plan", "Choose an option."),
+    ],
+)
+def test_invalid_input_gets_a_clear_message_on_its_field(
+    stub_app: Any, changes: dict[str, str], field: str, message: str
+) -> None:
+    status, page = post(stub_app.test_client(), **changes)
+    assert status == 422
+    assert message in field_errors(page, field)
+    assert 'id="error-summary"' in page
+    assert f'<a href="#{field}">' in page
+
+
+def test_everything_typed_but_the_password_comes_back(stub_app: Any) -> None:
+    status, page = post(stub_app.test_client(), custom_seats="9999")
+    assert status == 422
+    assert 'value="ann@example.com"' in page
+    assert 'value="Example Ltd"' in page
+    assert 'value="9999"' in page
+    assert '<option selected value="team">' in page
+    assert "Correct-Horse-9" not in page
+
+
+def test_field_errors_are_tied_to_their_inputs(stub_app: Any) -> None:
+    _, page = post(stub_app.test_client(), custom_seats="0")
+    tag = re.search(r'<input[^>]*name="custom_seats"[^>]*>', page).group(0)
+    assert 'aria-invalid="true"' in tag
+    assert "custom_seats-error-1" in tag
+
+
+def test_a_post_without_csrf_token_is_refused_and_keeps_the_input(stub_app: Any) -> None:
+    response = stub_app.test_client().post("/signup", data=SIGNUP)
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 400
+    assert "This page was open too long" in page
+    assert 'value="Example Ltd"' in page
+
+
+def test_a_forged_csrf_token_is_refused(stub_app: Any) -> None:
+    client = stub_app.test_client()
+    client.get("/signup")
+    response = client.post("/signup", data={**SIGNUP, "csrf_token": "forged.token.value"})
+    assert response.status_code == 400
+
+
+def test_email_is_normalised_before_it_is_sent(stub_app: Any, stubber: StrictStubber) -> None:
+    stubber.add_response("sign_up", {"UserConfirmed": False, "UserSub": "s"}, expected_params=None)
+    client = stub_app.test_client()
+    submit(client, "/signup", {**SIGNUP, "username": "  Ann@EXAMPLE.com "})
+    with client.session_transaction() as session:
+        assert session["pending"]["username"] == "Ann@example.com"
+
+
+@pytest.mark.parametrize(
+    ("typed", "e164"),
+    [("+44 7911 123456", "+447911123456"), ("07911 123456", "+447911123456"), ("+1 (201) 555-0123", "+12015550123")],
+)
+def test_phone_number_becomes_e164(bound_signup_form: Any, typed: str, e164: str) -> None:
+    form = bound_signup_form({"username": "phone_number", "default_phone_region": "GB"}, typed)
+    assert form.validate(), form.errors
+    assert form.username.data == e164
+
+
+@pytest.mark.parametrize("typed", ["+44 7700 900123", "12", "call me", "+999 1234"])
+def test_impossible_phone_number_is_refused(bound_signup_form: Any, typed: str) -> None:
+    form = bound_signup_form({"username": "phone_number"}, typed)
+    assert not form.validate()
+    assert [str(e) for e in form.username.errors] == [
+        "Enter a phone number with its country code, like +44 7700 900123."
+    ]
+
+
+@pytest.fixture
+def bound_signup_form() -> Iterator[Callable[[dict, str], Any]]:
+    """Makes sign-up forms from a declaration, bound to a POST with a username and a valid password."""
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY="x" * 32, WTF_CSRF_ENABLED=False)
+    Babel(app)
+    contexts = []
+
+    def bind(declaration: dict, username: str) -> Any:
+        forms = build_forms(parse_declaration(declaration), advanced_security=False, check_deliverability=False)
+        data = {"username": username, "password": "Aa1!aaaa", "password_confirm": "Aa1!aaaa"}
+        contexts.append(app.test_request_context(method="POST", data=data))
+        contexts[-1].push()
+        return forms.signup()
+
+    yield bind
+    for context in reversed(contexts):
+        context.pop()
+
+
+@pytest.mark.parametrize("username", ["has space", "tab\there", "zero\u200bwidth"])
+def test_username_follows_cognitos_rules(bound_signup_form: Any, username: str) -> None:
+    form = bound_signup_form({}, username)
+    assert not form.validate()
+    assert form.username.errors

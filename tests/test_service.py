@@ -1,0 +1,240 @@
+"""The service against botocore's Stubber: exact request shapes, and every Cognito error mapped."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import botocore.session
+import pytest
+from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
+
+from app.cognito import CodeDelivery, CognitoSignup, RequestContext, secret_hash
+from app.errors import AlreadyConfirmed, InvalidInput, Refused, ServiceUnavailable, SignupError, TooManyAttempts
+
+from .conftest import CLIENT_SECRET, StrictStubber
+
+CLIENT_ID = "testclientid123"
+USERNAME = "ann@example.com"
+CONTEXT = RequestContext(ip_address="203.0.113.7", encoded_data="ENCODED-FROM-BROWSER")
+METADATA = {"source": "web-signup"}
+
+
+def service(stubber: StrictStubber, **overrides: Any) -> CognitoSignup:
+    options: dict[str, Any] = {
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+        "client_metadata": METADATA,
+        "validation_data": {"campaign": "spring"},
+        "analytics_endpoint_id": "endpoint-1",
+    }
+    options.update(overrides)
+    return CognitoSignup(stubber.client, **options)
+
+
+def shared_params() -> dict[str, Any]:
+    return {
+        "ClientId": CLIENT_ID,
+        "Username": USERNAME,
+        "SecretHash": secret_hash(CLIENT_SECRET, USERNAME, CLIENT_ID),
+        "UserContextData": {"IpAddress": "203.0.113.7", "EncodedData": "ENCODED-FROM-BROWSER"},
+        "ClientMetadata": METADATA,
+        "AnalyticsMetadata": {"AnalyticsEndpointId": "endpoint-1"},
+    }
+
+
+def test_sign_up_sends_hash_context_attributes_and_metadata(stubber: StrictStubber) -> None:
+    stubber.add_response(
+        "sign_up",
+        {
+            "UserConfirmed": False,
+            "UserSub": "sub-1",
+            "CodeDeliveryDetails": {"Destination": "a***@e***", "DeliveryMedium": "EMAIL", "AttributeName": "email"},
+        },
+        expected_params={
+            **shared_params(),
+            "Password": "Correct-Horse-9",
+            "UserAttributes": [{"Name": "email", "Value": USERNAME}, {"Name": "custom:plan", "Value": "team"}],
+            "ValidationData": [{"Name": "campaign", "Value": "spring"}],
+        },
+    )
+    result = service(stubber).sign_up(USERNAME, "Correct-Horse-9", {"email": USERNAME, "custom:plan": "team"}, CONTEXT)
+    assert result.confirmed is False
+    assert result.user_sub == "sub-1"
+    assert result.delivery == CodeDelivery("a***@e***", "EMAIL", "email")
+
+
+def test_sign_up_reports_an_account_a_trigger_confirmed(stubber: StrictStubber) -> None:
+    stubber.add_response("sign_up", {"UserConfirmed": True, "UserSub": "sub-2"})
+    result = service(stubber).sign_up(USERNAME, "Correct-Horse-9", {}, CONTEXT)
+    assert result.confirmed and result.delivery is None
+
+
+def test_confirm_sign_up_sends_code_with_the_same_hash_and_context(stubber: StrictStubber) -> None:
+    stubber.add_response("confirm_sign_up", {}, expected_params={**shared_params(), "ConfirmationCode": "123456"})
+    service(stubber).confirm_sign_up(USERNAME, "123456", CONTEXT)
+
+
+def test_resend_confirmation_code_returns_where_the_code_went(stubber: StrictStubber) -> None:
+    stubber.add_response(
+        "resend_confirmation_code",
+        {
+            "CodeDeliveryDetails": {
+                "Destination": "+*******0123",
+                "DeliveryMedium": "SMS",
+                "AttributeName": "phone_number",
+            }
+        },
+        expected_params=shared_params(),
+    )
+    assert service(stubber).resend_confirmation_code(USERNAME, CONTEXT) == CodeDelivery(
+        "+*******0123", "SMS", "phone_number"
+    )
+
+
+def test_client_without_secret_sends_no_hash_and_no_ip(stubber: StrictStubber) -> None:
+    stubber.add_response(
+        "confirm_sign_up",
+        {},
+        expected_params={"ClientId": CLIENT_ID, "Username": USERNAME, "ConfirmationCode": "1"},
+    )
+    plain = CognitoSignup(stubber.client, client_id=CLIENT_ID)
+    plain.confirm_sign_up(USERNAME, "1", RequestContext(ip_address="203.0.113.7"))
+
+
+SIGN_UP_ERRORS = [
+    ("InvalidPasswordException", "Password did not conform with policy", InvalidInput, "password"),
+    ("UsernameExistsException", "User already exists", InvalidInput, "username"),
+    ("InvalidParameterException", "Invalid phone number format.", InvalidInput, "phone_number"),
+    ("InvalidParameterException", "Invalid email address format.", InvalidInput, "email"),
+    ("InvalidParameterException", "Username should be an email.", InvalidInput, "username"),
+    ("InvalidParameterException", "Attributes did not conform to the schema: custom:x", ServiceUnavailable, None),
+    ("UserLambdaValidationException", "PreSignUp failed with error Only company addresses.", InvalidInput, None),
+    ("TooManyRequestsException", "Rate exceeded", TooManyAttempts, None),
+    ("LimitExceededException", "Exceeded daily email limit", TooManyAttempts, None),
+    ("CodeDeliveryFailureException", "Unable to deliver", InvalidInput, None),
+    ("ForbiddenException", "Blocked by WAF", Refused, None),
+    ("NotAuthorizedException", "Unable to verify secret hash for client x", ServiceUnavailable, None),
+    ("NotAuthorizedException", "A client attempted to write unauthorized attribute", ServiceUnavailable, None),
+    ("NotAuthorizedException", "SignUp is not permitted for this user pool", ServiceUnavailable, None),
+    ("ResourceNotFoundException", "User pool client x does not exist.", ServiceUnavailable, None),
+    ("UnexpectedLambdaException", "boom", ServiceUnavailable, None),
+    ("InvalidLambdaResponseException", "bad", ServiceUnavailable, None),
+    ("InvalidSmsRoleAccessPolicyException", "role", ServiceUnavailable, None),
+    ("InvalidSmsRoleTrustRelationshipException", "trust", ServiceUnavailable, None),
+    ("InvalidEmailRoleAccessPolicyException", "ses", ServiceUnavailable, None),
+    ("InternalErrorException", "internal", ServiceUnavailable, None),
+    ("OperationNotEnabledException", "off", ServiceUnavailable, None),
+]
+CONFIRM_ERRORS = [
+    ("CodeMismatchException", "Invalid verification code", InvalidInput, "code"),
+    ("ExpiredCodeException", "Invalid code provided", InvalidInput, "code"),
+    ("TooManyFailedAttemptsException", "Too many failed attempts", TooManyAttempts, "code"),
+    ("AliasExistsException", "An account with the email already exists", InvalidInput, "username"),
+    ("LimitExceededException", "Attempt limit exceeded", TooManyAttempts, None),
+    ("TooManyRequestsException", "Rate exceeded", TooManyAttempts, None),
+    ("UserNotFoundException", "Username/client id combination not found.", InvalidInput, "username"),
+    ("UserLambdaValidationException", "PostConfirmation failed with error nope.", InvalidInput, None),
+    ("ForbiddenException", "WAF", Refused, None),
+    ("NotAuthorizedException", "User cannot be confirmed. Current status is CONFIRMED", AlreadyConfirmed, None),
+    ("NotAuthorizedException", "Unable to verify secret hash for client x", ServiceUnavailable, None),
+    ("InvalidParameterException", "1 validation error detected", ServiceUnavailable, None),
+    ("ResourceNotFoundException", "gone", ServiceUnavailable, None),
+    ("UnexpectedLambdaException", "boom", ServiceUnavailable, None),
+    ("InvalidLambdaResponseException", "bad", ServiceUnavailable, None),
+    ("InternalErrorException", "internal", ServiceUnavailable, None),
+    ("OperationNotEnabledException", "off", ServiceUnavailable, None),
+]
+RESEND_ERRORS = [
+    ("LimitExceededException", "Attempt limit exceeded", TooManyAttempts, None),
+    ("TooManyRequestsException", "Rate exceeded", TooManyAttempts, None),
+    ("CodeDeliveryFailureException", "Unable to deliver", InvalidInput, None),
+    ("UserNotFoundException", "Username/client id combination not found.", InvalidInput, "username"),
+    ("InvalidParameterException", "User is already confirmed.", AlreadyConfirmed, None),
+    ("UserLambdaValidationException", "CustomMessage failed with error x.", InvalidInput, None),
+    ("ForbiddenException", "WAF", Refused, None),
+    ("NotAuthorizedException", "Unable to verify secret hash for client x", ServiceUnavailable, None),
+    ("ResourceNotFoundException", "gone", ServiceUnavailable, None),
+    ("UnexpectedLambdaException", "boom", ServiceUnavailable, None),
+    ("InvalidLambdaResponseException", "bad", ServiceUnavailable, None),
+    ("InvalidSmsRoleAccessPolicyException", "role", ServiceUnavailable, None),
+    ("InvalidSmsRoleTrustRelationshipException", "trust", ServiceUnavailable, None),
+    ("InvalidEmailRoleAccessPolicyException", "ses", ServiceUnavailable, None),
+    ("InternalErrorException", "internal", ServiceUnavailable, None),
+    ("OperationNotEnabledException", "off", ServiceUnavailable, None),
+]
+
+
+def call(svc: CognitoSignup, method: str) -> Any:
+    if method == "sign_up":
+        return svc.sign_up(USERNAME, "Correct-Horse-9", {"email": USERNAME}, CONTEXT)
+    if method == "confirm_sign_up":
+        return svc.confirm_sign_up(USERNAME, "123456", CONTEXT)
+    return svc.resend_confirmation_code(USERNAME, CONTEXT)
+
+
+CASES = (
+    [("sign_up", *c) for c in SIGN_UP_ERRORS]
+    + [("confirm_sign_up", *c) for c in CONFIRM_ERRORS]
+    + [("resend_confirmation_code", *c) for c in RESEND_ERRORS]
+)
+
+
+@pytest.mark.parametrize(("method", "code", "message", "error_class", "field"), CASES)
+def test_every_cognito_error_becomes_the_apps_own(  # noqa: PLR0917 - one parameter per table column
+    stubber: StrictStubber,
+    caplog: pytest.LogCaptureFixture,
+    method: str,
+    code: str,
+    message: str,
+    error_class: type,
+    field: str | None,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    stubber.add_client_error(method, code, message, 400)
+    with pytest.raises(SignupError) as caught:
+        call(service(stubber), method)
+    assert type(caught.value) is error_class
+    assert caught.value.field == field
+    shown = str(caught.value.message)
+    assert message not in shown or code == "UserLambdaValidationException"
+    assert CLIENT_SECRET not in caplog.text
+    if error_class is ServiceUnavailable:
+        assert code in caplog.text  # the operator sees which error it was
+
+
+def test_every_error_the_model_lists_is_covered() -> None:
+    model = botocore.session.get_session().get_service_model("cognito-idp")
+    for operation, cases in (
+        ("SignUp", SIGN_UP_ERRORS),
+        ("ConfirmSignUp", CONFIRM_ERRORS),
+        ("ResendConfirmationCode", RESEND_ERRORS),
+    ):
+        listed = {shape.name for shape in model.operation_model(operation).error_shapes}
+        assert listed <= {c[0] for c in cases}, operation
+
+
+def test_lambda_message_is_shown_without_cognitos_wrapping(stubber: StrictStubber) -> None:
+    stubber.add_client_error(
+        "sign_up", "UserLambdaValidationException", "PreSignUp failed with error Only company addresses."
+    )
+    with pytest.raises(InvalidInput) as caught:
+        call(service(stubber), "sign_up")
+    assert caught.value.message == "Only company addresses"
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        EndpointConnectionError(endpoint_url="https://cognito.invalid"),
+        ConnectTimeoutError(endpoint_url="https://cognito.invalid"),
+        ReadTimeoutError(endpoint_url="https://cognito.invalid"),
+    ],
+)
+def test_unreachable_cognito_is_service_unavailable(failure: Exception) -> None:
+    class Broken:
+        def sign_up(self, **params: Any) -> None:
+            raise failure
+
+    with pytest.raises(ServiceUnavailable):
+        CognitoSignup(Broken(), client_id=CLIENT_ID).sign_up(USERNAME, "pw", {}, CONTEXT)
