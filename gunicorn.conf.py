@@ -18,5 +18,8 @@ preload_app = True
 timeout = 30
 graceful_timeout = 20
 keepalive = 5
+# Managed through signals (TERM for a graceful stop), as containers and process managers expect;
+# no control socket in the home directory, which several instances on one host would share.
+control_socket_disable = True
 accesslog = "-"
 errorlog = "-"

@@ -11,11 +11,14 @@ from typing import Any
 from flask import Flask, current_app, render_template
 from flask_babel import Babel
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.cognito import CognitoSignup, create_client
 from app.declaration import Declaration, load_declaration
 from app.errors import ConfigError
 from app.forms import FormClasses, build_forms
+from app.headers import add_security_headers
+from app.health import bp as health_bp
 from app.logs import keep_secrets_out_of_logs
 from app.settings import Settings, load_settings
 from app.views import bp
@@ -46,7 +49,11 @@ def create_app(environ: Mapping[str, str] | None = None, *, cognito_client: Any 
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
+        # Inside another site's iframe the cookie is third-party: only SameSite=None; Secure;
+        # Partitioned survives browsers that block third-party cookies (the default now).
+        SESSION_COOKIE_SAMESITE="None" if settings.embedded else "Lax",
+        SESSION_COOKIE_SECURE=settings.embedded,
+        SESSION_COOKIE_PARTITIONED=settings.embedded,
         # A confirmation code lives 24 hours; a form left open that long still posts.
         WTF_CSRF_TIME_LIMIT=24 * 3600,
         WTF_CSRF_SSL_STRICT=True,
@@ -76,6 +83,13 @@ def create_app(environ: Mapping[str, str] | None = None, *, cognito_client: Any 
     )
 
     app.register_blueprint(bp)
+    app.register_blueprint(health_bp)
+    add_security_headers(app, settings)
+    if settings.trusted_proxies:
+        # Trust exactly as many X-Forwarded-* hops as there are proxies; anything a client adds
+        # further left is ignored, so it cannot choose the IP address Cognito sees.
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)  # type: ignore[method-assign]
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
     return app

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
+import urllib3
 from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
@@ -142,6 +143,14 @@ class CognitoSignup:
         """Send a new code; returns where it went."""
         answer = self._call("ResendConfirmationCode", self._params(username, context))
         return _delivery(answer.get("CodeDeliveryDetails"))
+
+    def is_reachable(self, timeout: float) -> bool:
+        """Whether Cognito's endpoint answers at all within the timeout; any HTTP status counts."""
+        try:
+            urllib3.request("GET", self._client.meta.endpoint_url, timeout=timeout, retries=False)
+        except urllib3.exceptions.HTTPError:
+            return False
+        return True
 
     def _params(self, username: str, context: RequestContext) -> dict[str, Any]:
         """The parameters the three calls share: client, username, hash, context and metadata."""

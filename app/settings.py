@@ -40,6 +40,13 @@ class Settings:
     read_timeout: float = 5.0
     max_attempts: int = 2
     threads: int = 32
+    frame_ancestors: tuple[str, ...] = ()  # origins allowed to embed the app; empty: not embeddable
+    trusted_proxies: int = 0
+
+    @property
+    def embedded(self) -> bool:
+        """Whether other sites may frame the app (which changes the session cookie)."""
+        return bool(self.frame_ancestors)
 
     def __repr__(self) -> str:
         # Keep secrets out of any traceback or debug print that shows this object.
@@ -79,6 +86,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     read_timeout = _number(env, "COGNITO_READ_TIMEOUT", 5.0, problems)
     max_attempts = int(_number(env, "COGNITO_MAX_ATTEMPTS", 2, problems, whole=True))
     threads = int(_number(env, "SIGNUP_THREADS", 32, problems, whole=True))
+    ancestors = tuple(get("SIGNUP_FRAME_ANCESTORS", check=_check_origins).split())
+    proxies = get("SIGNUP_TRUSTED_PROXIES", check=_check_hops)
 
     if problems:
         raise ConfigError(problems)
@@ -98,6 +107,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         read_timeout=read_timeout,
         max_attempts=max_attempts,
         threads=threads,
+        frame_ancestors=ancestors,
+        trusted_proxies=int(proxies or 0),
     )
 
 
@@ -116,6 +127,18 @@ def _check_client_id(value: str) -> str | None:
 def _check_url(value: str) -> str | None:
     parts = urlsplit(value)
     return None if parts.scheme in ("http", "https") and parts.netloc else "must be an absolute http(s) URL"
+
+
+def _check_origins(value: str) -> str | None:
+    for origin in value.split():
+        parts = urlsplit(origin)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.path or parts.query or "*" in origin:
+            return f"must list origins such as https://www.example.com separated by spaces (not {origin!r})"
+    return None
+
+
+def _check_hops(value: str) -> str | None:
+    return None if value.isdigit() and int(value) <= 10 else "must be the number of proxies in front of the app (0-10)"
 
 
 def _check_secret_key(value: str) -> str | None:
