@@ -18,6 +18,7 @@ from werkzeug.wrappers import Response
 from app.cognito import UNAVAILABLE, CodeDelivery, RequestContext
 from app.errors import AlreadyConfirmed, SignupError
 from app.forms import signup_values
+from app.headers import origin
 
 if TYPE_CHECKING:
     from app import Components
@@ -49,6 +50,7 @@ def signup() -> Any:
         result = parts.service.sign_up(username, password, attributes, _context(form))
     except SignupError as err:
         return _page("signup.html", form, err)
+    _tell_parent("signed-up", deliveryMedium=result.delivery.medium if result.delivery else "")
     if result.confirmed:
         return _finished()
     _remember(username, result.delivery)
@@ -96,7 +98,7 @@ def resend() -> Any:
 
 @bp.get("/signup/done")
 def done() -> str:
-    return render_template("done.html")
+    return render_template("done.html", continue_url=_success_url_for_this_window())
 
 
 def _confirm_form() -> FlaskForm:
@@ -123,7 +125,34 @@ def _context(form: FlaskForm) -> RequestContext:
 
 
 def _finished() -> Response:
-    return redirect(_parts().settings.success_url or url_for(".done"))
+    """Where a confirmed person goes: the success address, or the done page.
+
+    Inside a frame the app stays in the frame: it shows the done page, which offers the success
+    address to the top window only when that address belongs to an allowed embedding origin.
+    """
+    _tell_parent("confirmed", successUrl=_success_url_for_this_window() or "")
+    success_url = _parts().settings.success_url
+    if success_url and not _framed():
+        return redirect(success_url)
+    return redirect(url_for(".done"))
+
+
+def _framed() -> bool:
+    # Sent by every current browser for navigations inside an iframe.
+    return request.headers.get("Sec-Fetch-Dest") == "iframe"
+
+
+def _success_url_for_this_window() -> str | None:
+    settings = _parts().settings
+    if settings.success_url and (not _framed() or origin(settings.success_url) in settings.frame_ancestors):
+        return settings.success_url
+    return None
+
+
+def _tell_parent(event: str, **details: str) -> None:
+    """Queue a message for the embedding page; the next page posts it (only when embedding is on)."""
+    if _parts().settings.embedded:
+        session["events"] = [*session.get("events", []), {"type": event, **details}]
 
 
 def _page(template: str, form: FlaskForm, error: SignupError | None = None) -> tuple[str, int]:
@@ -168,6 +197,15 @@ def advanced_security() -> dict[str, str] | None:
         "pool": settings.cognito_user_pool_id,
         "client": settings.cognito_client_id,
     }
+
+
+@bp.app_template_global()
+def embedding() -> dict[str, Any] | None:
+    """For the page script: the origins it may post to, and the messages waiting for the parent."""
+    settings = _parts().settings
+    if not settings.embedded:
+        return None
+    return {"origins": " ".join(settings.frame_ancestors), "messages": session.pop("events", [])}
 
 
 @bp.app_template_global()

@@ -37,3 +37,30 @@
     });
   });
 })();
+
+// Embedded in another site's page: tell the parent our height and what happened, posting only to
+// the origins the operator allowed (the browser drops a message whose origin does not match).
+(function () {
+  "use strict";
+  var body = document.body;
+  if (window.parent === window || !body.dataset.embedOrigins) return;
+  var origins = body.dataset.embedOrigins.split(" ");
+
+  function tell(message) {
+    message.source = "cognito-signup";
+    origins.forEach(function (origin) { window.parent.postMessage(message, origin); });
+  }
+
+  var lastHeight = 0;
+  function reportHeight() {
+    var height = Math.ceil(body.getBoundingClientRect().height);
+    if (height !== lastHeight) {
+      lastHeight = height;
+      tell({ type: "height", height: height });
+    }
+  }
+  if (window.ResizeObserver) new ResizeObserver(reportHeight).observe(body);
+  reportHeight();
+
+  JSON.parse(body.dataset.parentMessages || "[]").forEach(tell);
+})();
