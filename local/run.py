@@ -12,6 +12,8 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from app.declaration import load_declaration
 from app.errors import ConfigError
@@ -30,9 +32,14 @@ def main() -> int:
         print(err, file=sys.stderr)
         return 1
     app_port = int(os.environ.get("PORT", "8000"))
-    if not _port_is_free(app_port):
-        print(f"Port {app_port} is in use. Stop what uses it, or run: PORT=8080 make run", file=sys.stderr)
-        return 1
+    demo_port = app_port + 1
+    for port in (app_port, demo_port):
+        if not _port_is_free(port):
+            print(f"Port {port} is in use. Stop what uses it, or run: PORT=8080 make run", file=sys.stderr)
+            return 1
+    # Two different sites on one machine: the app on localhost, the demo page on 127.0.0.1.
+    app_url = f"http://localhost:{app_port}"
+    demo_url = f"http://127.0.0.1:{demo_port}"
 
     LOGS.mkdir(exist_ok=True)
     children: list[subprocess.Popen[bytes]] = []
@@ -50,12 +57,14 @@ def main() -> int:
             "SIGNUP_CONFIG": config,
             "SIGNUP_BIND": f"127.0.0.1:{app_port}",
             "SIGNUP_WORKERS": os.environ.get("SIGNUP_WORKERS", "2"),
+            "SIGNUP_FRAME_ANCESTORS": demo_url,
         }
         children.append(subprocess.Popen([str(GUNICORN), "wsgi:app"], cwd=ROOT, env=env))
-        app_url = f"http://localhost:{app_port}"
-        emulator.wait_until_up(f"{app_url}/signup", children[-1])
+        emulator.wait_until_up(f"{app_url}/healthz", children[-1])
+        demo = _serve_demo(demo_port, app_url, demo_url)
         print(
             f"\n  Sign-up form:      {app_url}/signup\n"
+            f"  Embedded demo:     {demo_url}/ (another site that frames the form)\n"
             f"  Local Cognito:     {endpoint} (user pool {pool.pool_id})\n"
             f"  Confirmation code: {emulator.LOCAL_CODE} (the local Cognito sends this code every time;\n"
             f"                     its emails are at {endpoint}/_ministack/ses/messages)\n\n"
@@ -63,11 +72,33 @@ def main() -> int:
             flush=True,
         )
         children[-1].wait()
+        demo.shutdown()
         return children[-1].returncode or 0
     except KeyboardInterrupt:
         return 0
     finally:
         _stop(children)
+
+
+def _serve_demo(port: int, app_url: str, demo_url: str) -> ThreadingHTTPServer:
+    """Serve local/demo.html, a page of another site that embeds the form, in a thread."""
+    html = (ROOT / "local" / "demo.html").read_text().replace("{app}", app_url).replace("{parent}", demo_url)
+
+    class Demo(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = html.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Demo)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
 
 
 def _port_is_free(port: int) -> bool:
