@@ -9,6 +9,7 @@ run: $(VENV)/.runtime $(MINISTACK_VENV)/.ready  ## run the app against a local C
 	$(VENV)/bin/python -m local.run
 
 test: $(VENV)/.dev $(MINISTACK_VENV)/.ready  ## install everything the tests use, then run them all
+	scripts/install-test-packages
 	$(VENV)/bin/python -m pytest
 
 lint: $(VENV)/.dev

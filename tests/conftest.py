@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from botocore.stub import Stubber
+from playwright.sync_api import sync_playwright
 
 from app import create_app
 from app.cognito import create_client
@@ -105,3 +106,9 @@ def flow_app(local_pool: emulator.LocalPool) -> Any:
     app = create_app(base_env(**local_pool.environment()))
     app.config["TESTING"] = True
     return app
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Any]:
+    with sync_playwright() as driver:
+        yield driver

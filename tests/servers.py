@@ -1,0 +1,198 @@
+"""Real processes for the tests: gunicorn instances, a page server, a recording proxy, nginx."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.cookies import SimpleCookie
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import urllib3
+
+from local import emulator
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@contextmanager
+def gunicorn(env: dict[str, str], log: Path, host: str = "127.0.0.1") -> Iterator[int]:
+    """The app under gunicorn with its production configuration, on a free port; yields the port."""
+    port = emulator.free_port()
+    settings = {**os.environ, **env, "SIGNUP_BIND": f"{host}:{port}"}
+    settings.setdefault("SIGNUP_WORKERS", "1")
+    settings.setdefault("SIGNUP_THREADS", "8")
+    with open(log, "ab") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "wsgi:app"], cwd=ROOT, env=settings, stdout=output, stderr=output
+        )
+    try:
+        emulator.wait_until_up(f"http://{host}:{port}/healthz", process)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+@contextmanager
+def serve(handler: Callable[[BaseHTTPRequestHandler], None], host: str = "127.0.0.1", port: int = 0) -> Iterator[int]:
+    """A small threaded HTTP server whose every GET and POST is answered by `handler`."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            handler(self)
+
+        def do_POST(self) -> None:
+            handler(self)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer((host, port), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def page(html: str) -> Callable[[BaseHTTPRequestHandler], None]:
+    def answer(request: BaseHTTPRequestHandler) -> None:
+        body = html.encode()
+        request.send_response(200)
+        request.send_header("Content-Type", "text/html; charset=utf-8")
+        request.send_header("Content-Length", str(len(body)))
+        request.end_headers()
+        request.wfile.write(body)
+
+    return answer
+
+
+class RecordingProxy:
+    """Stands between the app and the emulator and keeps every Cognito request it forwards."""
+
+    def __init__(self, upstream: str) -> None:
+        self.upstream = upstream
+        self.requests: list[tuple[str, dict[str, Any]]] = []
+        self._http = urllib3.PoolManager()
+
+    def __call__(self, request: BaseHTTPRequestHandler) -> None:
+        body = request.rfile.read(int(request.headers.get("Content-Length") or 0))
+        target = request.headers.get("X-Amz-Target", "")
+        if target and body:
+            self.requests.append((target.rsplit(".", 1)[-1], json.loads(body)))
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")}
+        answer = self._http.request(request.command, self.upstream + request.path, body=body, headers=headers)
+        request.send_response(answer.status)
+        for name, value in answer.headers.items():
+            if name.lower() not in ("content-length", "transfer-encoding", "connection", "date", "server"):
+                request.send_header(name, value)
+        request.send_header("Content-Length", str(len(answer.data)))
+        request.end_headers()
+        request.wfile.write(answer.data)
+
+    def sent(self, operation: str) -> list[dict[str, Any]]:
+        return [body for name, body in self.requests if name == operation]
+
+
+NGINX_CONF = """
+{user}
+worker_processes 1;
+daemon off;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log warn;
+events {{ worker_connections 256; }}
+http {{
+    access_log {dir}/access.log;
+    client_body_temp_path {dir}/body;
+    proxy_temp_path {dir}/proxy;
+    fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi;
+    scgi_temp_path {dir}/scgi;
+    upstream signup {{
+        {servers}
+    }}
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            proxy_pass http://signup;
+            proxy_bind 127.0.0.2;
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+        }}
+    }}
+}}
+"""
+
+
+def nginx_binary() -> str:
+    found = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not Path(found).exists():
+        raise RuntimeError("nginx is not installed: run `make test`, which installs it")
+    return found
+
+
+@contextmanager
+def nginx(upstream_ports: list[int], workdir: Path) -> Iterator[int]:
+    """nginx on loopback, balancing round-robin over the given app instances; yields its port."""
+    port = emulator.free_port()
+    for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (workdir / sub).mkdir(parents=True, exist_ok=True)
+    servers = "\n        ".join(f"server 127.0.0.1:{p};" for p in upstream_ports)
+    conf = workdir / "nginx.conf"
+    # As root, nginx's workers would drop to "nobody", who cannot read the test's private directory.
+    user = "user root;" if os.geteuid() == 0 else ""
+    conf.write_text(NGINX_CONF.format(user=user, dir=workdir, servers=servers, port=port))
+    with open(workdir / "stderr.log", "wb") as stderr:
+        process = subprocess.Popen([nginx_binary(), "-c", str(conf), "-p", str(workdir)], stderr=stderr)
+    try:
+        emulator.wait_until_up(f"http://127.0.0.1:{port}/healthz", process)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+class LoopbackClient:
+    """A minimal HTTP client that connects from a chosen loopback address and keeps cookies.
+
+    Connecting from 127.0.0.5 to a proxy that forwards from 127.0.0.2 makes the client's address,
+    the proxy's address and anything spoofed in headers all different, so a test can tell them apart.
+    """
+
+    def __init__(self, base: str, source: str) -> None:
+        parts = base.removeprefix("http://").split(":")
+        self.host, self.port, self.source = parts[0], int(parts[1]), source
+        self.cookies: dict[str, str] = {}
+
+    def request(
+        self, method: str, path: str, form: dict[str, str] | None = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, str], str]:
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=10, source_address=(self.source, 0))
+        sent = dict(headers or {})
+        if self.cookies:
+            sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = None
+        if form is not None:
+            body = urlencode(form)
+            sent["Content-Type"] = "application/x-www-form-urlencoded"
+        connection.request(method, path, body=body, headers=sent)
+        response = connection.getresponse()
+        text = response.read().decode()
+        for header in response.headers.get_all("Set-Cookie") or []:
+            for name, morsel in SimpleCookie(header).items():
+                self.cookies[name] = morsel.value
+        connection.close()
+        return response.status, dict(response.headers), text

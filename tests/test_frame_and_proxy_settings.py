@@ -1,0 +1,103 @@
+"""Framing, cookies and proxy settings, as the responses show them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from app import create_app
+from app.errors import ConfigError
+
+from .conftest import SIGNUP, StrictStubber, base_env, csrf_token
+
+PARENT = "https://shop.example.com"
+
+
+def client_for(stubber: StrictStubber, **env: str) -> Any:
+    return create_app(base_env(**env), cognito_client=stubber.client).test_client()
+
+
+def test_unembedded_app_may_only_be_framed_by_itself_with_a_first_party_cookie(stubber: StrictStubber) -> None:
+    response = client_for(stubber).get("/signup")
+    assert "frame-ancestors 'self'" in response.headers["Content-Security-Policy"]
+    assert "X-Frame-Options" not in response.headers
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Partitioned" not in cookie
+
+
+def test_embedding_allows_the_listed_origins_and_makes_the_cookie_survive_an_iframe(stubber: StrictStubber) -> None:
+    response = client_for(stubber, SIGNUP_FRAME_ANCESTORS=f"{PARENT} https://www.example.org").get("/signup")
+    assert f"frame-ancestors {PARENT} https://www.example.org;" in response.headers["Content-Security-Policy"]
+    assert "X-Frame-Options" not in response.headers
+    cookie = response.headers["Set-Cookie"]
+    for attribute in ("Secure", "HttpOnly", "SameSite=None", "Partitioned"):
+        assert attribute in cookie
+    assert f'data-embed-origins="{PARENT} https://www.example.org"' in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("value", ["shop.example.com", "https://shop.example.com/page", "https://*.example.com", "*"])
+def test_frame_ancestors_must_be_plain_origins(value: str) -> None:
+    with pytest.raises(ConfigError, match="SIGNUP_FRAME_ANCESTORS must list origins"):
+        create_app(base_env(SIGNUP_FRAME_ANCESTORS=value))
+
+
+def test_trusted_proxies_must_be_a_small_number() -> None:
+    with pytest.raises(ConfigError, match="SIGNUP_TRUSTED_PROXIES"):
+        create_app(base_env(SIGNUP_TRUSTED_PROXIES="many"))
+
+
+@pytest.mark.parametrize(
+    ("proxies", "forwarded_for", "seen"),
+    [
+        ("0", "203.0.113.9", "10.0.0.2"),  # no proxy trusted: the header is ignored
+        ("1", "203.0.113.9", "203.0.113.9"),  # one proxy: its entry is the client
+        ("1", "6.6.6.6, 203.0.113.9", "203.0.113.9"),  # a spoofed entry left of it changes nothing
+        ("2", "203.0.113.9, 10.0.0.7", "203.0.113.9"),  # CDN then balancer
+    ],
+)
+def test_the_ip_sent_to_cognito_follows_the_trusted_hops(
+    stubber: StrictStubber, proxies: str, forwarded_for: str, seen: str
+) -> None:
+    stubber.add_response("sign_up", {"UserConfirmed": False, "UserSub": "s"})
+    sent: dict[str, Any] = {}
+    stubber.client.meta.events.register("before-parameter-build.*.SignUp", lambda params, **_: sent.update(params))
+    client = client_for(stubber, SIGNUP_TRUSTED_PROXIES=proxies)
+    environ = {"REMOTE_ADDR": "10.0.0.2"}
+    token = csrf_token(client.get("/signup", environ_base=environ).get_data(as_text=True))
+    client.post(
+        "/signup",
+        data={**SIGNUP, "csrf_token": token},
+        headers={"X-Forwarded-For": forwarded_for},
+        environ_base=environ,
+    )
+    assert sent["UserContextData"]["IpAddress"] == seen
+
+
+def confirmed_in_frame(stubber: StrictStubber, success_url: str, framed: bool) -> Any:
+    stubber.add_response("sign_up", {"UserConfirmed": True, "UserSub": "s"})
+    client = client_for(stubber, SIGNUP_FRAME_ANCESTORS=PARENT, SIGNUP_SUCCESS_URL=success_url)
+    headers = {"Sec-Fetch-Dest": "iframe"} if framed else {}
+    token = csrf_token(client.get("/signup").get_data(as_text=True))
+    response = client.post("/signup", data={**SIGNUP, "csrf_token": token}, headers=headers)
+    return client, response, headers
+
+
+def test_outside_a_frame_the_success_url_is_followed(stubber: StrictStubber) -> None:
+    _, response, _ = confirmed_in_frame(stubber, f"{PARENT}/welcome", framed=False)
+    assert response.headers["Location"] == f"{PARENT}/welcome"
+
+
+def test_in_a_frame_the_app_stays_and_offers_an_allowed_success_url_to_the_top_window(stubber: StrictStubber) -> None:
+    client, response, headers = confirmed_in_frame(stubber, f"{PARENT}/welcome", framed=True)
+    assert response.headers["Location"] == "/signup/done"
+    page = client.get("/signup/done", headers=headers).get_data(as_text=True)
+    assert f'href="{PARENT}/welcome" target="_top"' in page
+    assert "successUrl&#34;: &#34;https://shop.example.com/welcome" in page
+
+
+def test_in_a_frame_a_success_url_on_another_origin_is_not_offered(stubber: StrictStubber) -> None:
+    client, response, headers = confirmed_in_frame(stubber, "https://elsewhere.example.net/welcome", framed=True)
+    assert response.headers["Location"] == "/signup/done"
+    page = client.get("/signup/done", headers=headers).get_data(as_text=True)
+    assert "elsewhere.example.net" not in page

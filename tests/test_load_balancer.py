@@ -1,0 +1,102 @@
+"""Several instances behind nginx: any step on any instance, and Cognito sees the client's real IP."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from local import emulator
+
+from .conftest import SIGNUP, base_env
+from .servers import LoopbackClient, RecordingProxy, gunicorn, nginx, serve
+
+CLIENT_IP = "127.0.0.5"  # the person; nginx forwards from 127.0.0.2
+
+
+def token(html: str) -> str:
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+
+
+def step(client: LoopbackClient, page: str, data: dict[str, str], action: str | None = None, **headers: str) -> Any:
+    _, _, html = client.request("GET", page)
+    return client.request("POST", action or page, {"csrf_token": token(html), **data}, headers)
+
+
+@pytest.fixture
+def recorded(local_pool: emulator.LocalPool) -> Any:
+    proxy = RecordingProxy(local_pool.endpoint)
+    with serve(proxy) as port:
+        proxy.endpoint = f"http://127.0.0.1:{port}"
+        yield proxy
+
+
+def instance_env(local_pool: emulator.LocalPool, recorded: RecordingProxy, proxies: str) -> dict[str, str]:
+    return base_env(
+        **{**local_pool.environment(), "COGNITO_ENDPOINT_URL": recorded.endpoint, "SIGNUP_TRUSTED_PROXIES": proxies}
+    )
+
+
+def test_flow_through_nginx_reaches_cognito_with_the_client_ip(
+    local_pool: emulator.LocalPool, recorded: RecordingProxy, tmp_path: Path
+) -> None:
+    env = instance_env(local_pool, recorded, "1")
+    with (
+        gunicorn(env, tmp_path / "a.log") as a,
+        gunicorn(env, tmp_path / "b.log") as b,
+        nginx([a, b], tmp_path / "nginx") as balancer,
+    ):
+        client = LoopbackClient(f"http://127.0.0.1:{balancer}", source=CLIENT_IP)
+        spoof = {"X-Forwarded-For": "6.6.6.6"}
+        status, headers, _ = step(client, "/signup", SIGNUP, **spoof)
+        assert (status, headers["Location"]) == (302, "/signup/confirm")
+        status, _, _ = step(client, "/signup/confirm", {"code": "000000"}, **spoof)
+        assert status == 422
+        status, _, _ = step(client, "/signup/confirm", {}, action="/signup/confirm/resend", **spoof)
+        assert status == 302
+        status, headers, _ = step(client, "/signup/confirm", {"code": emulator.LOCAL_CODE}, **spoof)
+        assert (status, headers["Location"]) == (302, "/signup/done")
+
+    # Round robin: each instance served steps of this one flow (a form from one, posted to the other).
+    for log in ("a.log", "b.log"):
+        assert re.search(r'^127\.0\.0\.5 .*"(GET|POST) /signup', (tmp_path / log).read_text(), re.M), log
+    for operation in ("SignUp", "ConfirmSignUp", "ResendConfirmationCode"):
+        sent = recorded.sent(operation)
+        assert sent, operation
+        assert {body["UserContextData"]["IpAddress"] for body in sent} == {CLIENT_IP}
+
+
+def test_sign_up_on_one_instance_and_confirm_on_another(
+    local_pool: emulator.LocalPool, recorded: RecordingProxy, tmp_path: Path
+) -> None:
+    env = instance_env(local_pool, recorded, "0")
+    with gunicorn(env, tmp_path / "a.log") as a, gunicorn(env, tmp_path / "b.log") as b:
+        first = LoopbackClient(f"http://127.0.0.1:{a}", source=CLIENT_IP)
+        assert step(first, "/signup", SIGNUP)[0] == 302
+        second = LoopbackClient(f"http://127.0.0.1:{b}", source=CLIENT_IP)
+        second.cookies = first.cookies  # the same browser, balanced to the other instance
+        status, headers, _ = step(second, "/signup/confirm", {"code": emulator.LOCAL_CODE})
+        assert (status, headers["Location"]) == (302, "/signup/done")
+
+
+def test_without_trusted_proxies_forwarded_headers_are_ignored(
+    local_pool: emulator.LocalPool, recorded: RecordingProxy, tmp_path: Path
+) -> None:
+    with gunicorn(instance_env(local_pool, recorded, "0"), tmp_path / "a.log") as a:
+        client = LoopbackClient(f"http://127.0.0.1:{a}", source=CLIENT_IP)
+        step(client, "/signup", SIGNUP, **{"X-Forwarded-For": "6.6.6.6"})
+    assert recorded.sent("SignUp")[0]["UserContextData"]["IpAddress"] == CLIENT_IP
+
+
+def test_health_checks(local_pool: emulator.LocalPool, recorded: RecordingProxy, tmp_path: Path) -> None:
+    with gunicorn(instance_env(local_pool, recorded, "0"), tmp_path / "a.log") as a:
+        client = LoopbackClient(f"http://127.0.0.1:{a}", source=CLIENT_IP)
+        assert client.request("GET", "/healthz")[0] == 200
+        assert client.request("GET", "/readyz")[0] == 200
+    unreachable = {"COGNITO_ENDPOINT_URL": f"http://127.0.0.1:{emulator.free_port()}"}
+    with gunicorn({**instance_env(local_pool, recorded, "0"), **unreachable}, tmp_path / "b.log") as b:
+        client = LoopbackClient(f"http://127.0.0.1:{b}", source=CLIENT_IP)
+        assert client.request("GET", "/healthz")[0] == 200
+        assert client.request("GET", "/readyz")[0] == 503
