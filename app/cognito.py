@@ -29,6 +29,8 @@ from app.errors import (
     ServiceUnavailable,
     SignupError,
     TooManyAttempts,
+    UsernameExists,
+    UserNotFound,
 )
 from app.settings import Settings
 
@@ -191,6 +193,8 @@ _METHODS = {
 
 # Error codes a person can act on: (error class, field, message). Everything not here is
 # the operator's to fix and is shown as the generic UNAVAILABLE message.
+# Cognito does not say how long its throttles last; these waits are its quotas' scale.
+_WAITS = {"TooManyRequestsException": 60, "LimitExceededException": 900, "TooManyFailedAttemptsException": 900}
 _USER_ERRORS: dict[str, tuple[type[SignupError], str | None, Any]] = {
     "InvalidPasswordException": (
         InvalidInput,
@@ -198,7 +202,7 @@ _USER_ERRORS: dict[str, tuple[type[SignupError], str | None, Any]] = {
         _l("This password was not accepted. Choose a different, stronger one."),
     ),
     "UsernameExistsException": (
-        InvalidInput,
+        UsernameExists,
         "username",
         _l("An account with this username already exists. Sign in, or confirm it if you have not yet."),
     ),
@@ -208,7 +212,7 @@ _USER_ERRORS: dict[str, tuple[type[SignupError], str | None, Any]] = {
         _l("This email address or phone number already belongs to another account."),
     ),
     "UserNotFoundException": (
-        InvalidInput,
+        UserNotFound,
         "username",
         _l("We found no account with this username. Check it, or sign up again."),
     ),
@@ -230,17 +234,17 @@ _USER_ERRORS: dict[str, tuple[type[SignupError], str | None, Any]] = {
     "TooManyFailedAttemptsException": (
         TooManyAttempts,
         "code",
-        _l("Too many wrong codes. Wait a few minutes, then ask for a new code."),
+        _l("Too many wrong codes. After the wait, ask for a new code."),
     ),
     "TooManyRequestsException": (
         TooManyAttempts,
         None,
-        _l("Too many requests right now. Wait a minute and try again."),
+        _l("Too many requests right now."),
     ),
     "LimitExceededException": (
         TooManyAttempts,
         None,
-        _l("You have asked too many times. Wait a while before you try again."),
+        _l("You have asked too many times."),
     ),
     "ForbiddenException": (
         Refused,
@@ -279,6 +283,8 @@ def translate_error(operation: str, err: ClientError) -> SignupError:
                 "We could not finish creating your account because of a sending limit. "
                 "If you received a code, enter it on the confirmation page; otherwise try again later."
             )
+        if error_class is TooManyAttempts:
+            return TooManyAttempts(text, field, retry_after=_WAITS[code])
         return error_class(text, field)
 
     # Everything else is for the operator: a drifted schema, a wrong secret, a missing

@@ -41,6 +41,14 @@ class InvalidInput(SignupError):
     """Something the person typed was refused; they can fix it and try again."""
 
 
+class UsernameExists(InvalidInput):
+    """SignUp for a username that is taken (kept apart so that it can be hidden)."""
+
+
+class UserNotFound(InvalidInput):
+    """No account with this username (kept apart so that it can be hidden)."""
+
+
 class AlreadyConfirmed(SignupError):
     """The account is already confirmed: the flow is finished, not failed."""
 
@@ -48,9 +56,13 @@ class AlreadyConfirmed(SignupError):
 
 
 class TooManyAttempts(SignupError):
-    """Cognito is throttling this person or this pool; waiting helps."""
+    """Over a rate limit, ours or Cognito's; waiting helps. `retry_after` is in seconds."""
 
     status = 429
+
+    def __init__(self, message: str, field: str | None = None, *, retry_after: int = 60) -> None:
+        super().__init__(message, field)
+        self.retry_after = retry_after
 
 
 class Refused(SignupError):

@@ -11,6 +11,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from limits import RateLimitItem, parse_many
+
 from app.errors import ConfigError
 
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
@@ -19,6 +21,17 @@ _CLIENT_ID = re.compile(r"[\w+]{1,128}")
 _MIN_SECRET_KEY = 32
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
+CAPTCHA_PROVIDERS = ("turnstile", "recaptcha")
+RATE_STORAGE_SCHEMES = ("memory", "redis", "rediss", "redis+sentinel", "redis+cluster", "memcached")
+
+# Rate limits, in the syntax of the `limits` library ("5/minute;20/hour").
+DEFAULT_LIMITS = {
+    "SIGNUP_RATELIMIT_SIGNUP": "5/minute;20/hour",  # sign-ups from one IP address
+    "SIGNUP_RATELIMIT_CONFIRM": "20/minute;100/hour",  # codes tried from one IP address
+    "SIGNUP_RATELIMIT_CONFIRM_PER_USER": "15/hour",  # codes tried for one username (Cognito's own quota)
+    "SIGNUP_RATELIMIT_RESEND": "10/hour",  # new codes asked for from one IP address
+    "SIGNUP_RATELIMIT_RESEND_PER_USER": "1/minute;5/hour",  # codes sent to one username: the cooldown
+}
 
 
 @dataclass(frozen=True)
@@ -33,6 +46,7 @@ class Settings:
     secret_key: str
     signup_config: str
     success_url: str | None = None
+    allowed_return_urls: tuple[str, ...] = ()
     advanced_security: bool = False
     advanced_security_script_url: str = ""
     check_email_deliverability: bool = False
@@ -42,6 +56,16 @@ class Settings:
     threads: int = 32
     frame_ancestors: tuple[str, ...] = ()  # origins allowed to embed the app; empty: not embeddable
     trusted_proxies: int = 0
+    ratelimit_enabled: bool = True
+    ratelimit_storage_uri: str = "memory://"
+    # Keyed by rule: signup, confirm, confirm_per_user, resend, resend_per_user.
+    rate_limits: Mapping[str, tuple[RateLimitItem, ...]] | None = None
+    min_fill_seconds: float = 2.0
+    captcha: str | None = None  # "turnstile" or "recaptcha"
+    captcha_site_key: str = ""
+    captcha_secret_key: str = ""
+    captcha_verify_url: str = ""
+    hide_existing_users: bool = False
 
     @property
     def embedded(self) -> bool:
@@ -53,63 +77,101 @@ class Settings:
         return f"Settings(pool={self.cognito_user_pool_id!r}, client={self.cognito_client_id!r})"
 
 
-def load_settings(env: Mapping[str, str]) -> Settings:
-    """Build Settings from environment variables; raise ConfigError listing every problem."""
-    problems: list[str] = []
+class _Reader:
+    """Reads environment variables and collects what is wrong with them."""
 
-    def get(name: str, *, required: bool = False, check: Callable[[str], str | None] | None = None) -> str:
-        value = env.get(name, "").strip()
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = env
+        self.problems: list[str] = []
+
+    def text(self, name: str, *, required: bool = False, check: Callable[[str], str | None] | None = None) -> str:
+        value = self.env.get(name, "").strip()
         if not value:
             if required:
-                problems.append(f"{name} is not set")
+                self.problems.append(f"{name} is not set")
             return ""
         if check is not None and (why := check(value)):
-            problems.append(f"{name} {why}")
+            self.problems.append(f"{name} {why}")
         return value
 
-    region = get("COGNITO_REGION", required=True, check=_check_region)
-    pool_id = get("COGNITO_USER_POOL_ID", required=True, check=_check_pool_id)
-    if region and pool_id and (match := _POOL_ID.fullmatch(pool_id)) and match.group(1) != region:
-        problems.append(f"COGNITO_USER_POOL_ID is a pool in {match.group(1)}, but COGNITO_REGION is {region}")
-    client_id = get("COGNITO_CLIENT_ID", required=True, check=_check_client_id)
-    client_secret = get("COGNITO_CLIENT_SECRET") or None
-    endpoint = get("COGNITO_ENDPOINT_URL", check=_check_url) or None
-    secret_key = get("SECRET_KEY", required=True, check=_check_secret_key)
-    config_path = get("SIGNUP_CONFIG", required=True)
-    success_url = get("SIGNUP_SUCCESS_URL", check=_check_url) or None
-    advanced = _flag(env, "SIGNUP_ADVANCED_SECURITY", problems)
-    script_url = get("SIGNUP_ADVANCED_SECURITY_SCRIPT_URL", check=_check_url) or (
-        f"https://amazon-cognito-assets.{region}.amazoncognito.com/amazon-cognito-advanced-security-data.min.js"
-    )
-    deliverability = _flag(env, "SIGNUP_EMAIL_CHECK_DELIVERABILITY", problems)
-    connect_timeout = _number(env, "COGNITO_CONNECT_TIMEOUT", 2.0, problems)
-    read_timeout = _number(env, "COGNITO_READ_TIMEOUT", 5.0, problems)
-    max_attempts = int(_number(env, "COGNITO_MAX_ATTEMPTS", 2, problems, whole=True))
-    threads = int(_number(env, "SIGNUP_THREADS", 32, problems, whole=True))
-    ancestors = tuple(get("SIGNUP_FRAME_ANCESTORS", check=_check_origins).split())
-    proxies = get("SIGNUP_TRUSTED_PROXIES", check=_check_hops)
+    def flag(self, name: str, default: bool = False) -> bool:
+        value = self.env.get(name, "").strip().lower()
+        if not value:
+            return default
+        if value in _TRUE:
+            return True
+        if value not in _FALSE:
+            self.problems.append(f"{name} must be 1 or 0")
+        return False
 
-    if problems:
-        raise ConfigError(problems)
-    return Settings(
+    def number(self, name: str, default: float, *, whole: bool = False, zero: bool = False) -> float:
+        raw = self.env.get(name, "").strip()
+        if not raw:
+            return default
+        try:
+            value = int(raw) if whole else float(raw)
+        except ValueError:
+            value = -1
+        if value < 0 or (value == 0 and not zero):
+            kind = "whole number" if whole else "number"
+            self.problems.append(f"{name} must be a {'non-negative' if zero else 'positive'} {kind}")
+            return default
+        return value
+
+    def limits(self, name: str) -> tuple[RateLimitItem, ...]:
+        raw = self.env.get(name, "").strip() or DEFAULT_LIMITS[name]
+        try:
+            return tuple(parse_many(raw))
+        except ValueError:
+            self.problems.append(f"{name} must look like '5/minute;20/hour' (got {raw!r})")
+            return tuple(parse_many(DEFAULT_LIMITS[name]))
+
+
+def load_settings(env: Mapping[str, str]) -> Settings:
+    """Build Settings from environment variables; raise ConfigError listing every problem."""
+    read = _Reader(env)
+    region = read.text("COGNITO_REGION", required=True, check=_check_region)
+    pool_id = read.text("COGNITO_USER_POOL_ID", required=True, check=_check_pool_id)
+    if region and pool_id and (match := _POOL_ID.fullmatch(pool_id)) and match.group(1) != region:
+        read.problems.append(f"COGNITO_USER_POOL_ID is a pool in {match.group(1)}, but COGNITO_REGION is {region}")
+    captcha = read.text("SIGNUP_CAPTCHA", check=_check_captcha).lower() or None
+    captcha_keys = {
+        name: read.text(name, required=captcha is not None)
+        for name in ("SIGNUP_CAPTCHA_SITE_KEY", "SIGNUP_CAPTCHA_SECRET_KEY")
+    }
+    settings = Settings(
         cognito_region=region,
         cognito_user_pool_id=pool_id,
-        cognito_client_id=client_id,
-        cognito_client_secret=client_secret,
-        cognito_endpoint_url=endpoint,
-        secret_key=secret_key,
-        signup_config=config_path,
-        success_url=success_url,
-        advanced_security=advanced,
-        advanced_security_script_url=script_url,
-        check_email_deliverability=deliverability,
-        connect_timeout=connect_timeout,
-        read_timeout=read_timeout,
-        max_attempts=max_attempts,
-        threads=threads,
-        frame_ancestors=ancestors,
-        trusted_proxies=int(proxies or 0),
+        cognito_client_id=read.text("COGNITO_CLIENT_ID", required=True, check=_check_client_id),
+        cognito_client_secret=read.text("COGNITO_CLIENT_SECRET") or None,
+        cognito_endpoint_url=read.text("COGNITO_ENDPOINT_URL", check=_check_url) or None,
+        secret_key=read.text("SECRET_KEY", required=True, check=_check_secret_key),
+        signup_config=read.text("SIGNUP_CONFIG", required=True),
+        success_url=read.text("SIGNUP_SUCCESS_URL", check=_check_url) or None,
+        allowed_return_urls=tuple(read.text("SIGNUP_ALLOWED_RETURN_URLS", check=_check_urls).split()),
+        advanced_security=read.flag("SIGNUP_ADVANCED_SECURITY"),
+        advanced_security_script_url=read.text("SIGNUP_ADVANCED_SECURITY_SCRIPT_URL", check=_check_url)
+        or f"https://amazon-cognito-assets.{region}.amazoncognito.com/amazon-cognito-advanced-security-data.min.js",
+        check_email_deliverability=read.flag("SIGNUP_EMAIL_CHECK_DELIVERABILITY"),
+        connect_timeout=read.number("COGNITO_CONNECT_TIMEOUT", 2.0),
+        read_timeout=read.number("COGNITO_READ_TIMEOUT", 5.0),
+        max_attempts=int(read.number("COGNITO_MAX_ATTEMPTS", 2, whole=True)),
+        threads=int(read.number("SIGNUP_THREADS", 32, whole=True)),
+        frame_ancestors=tuple(read.text("SIGNUP_FRAME_ANCESTORS", check=_check_origins).split()),
+        trusted_proxies=int(read.number("SIGNUP_TRUSTED_PROXIES", 0, whole=True, zero=True)),
+        ratelimit_enabled=read.flag("SIGNUP_RATELIMIT_ENABLED", default=True),
+        ratelimit_storage_uri=read.text("SIGNUP_RATELIMIT_STORAGE_URI", check=_check_storage) or "memory://",
+        rate_limits={name.removeprefix("SIGNUP_RATELIMIT_").lower(): read.limits(name) for name in DEFAULT_LIMITS},
+        min_fill_seconds=read.number("SIGNUP_MIN_FILL_SECONDS", 2.0, zero=True),
+        captcha=captcha,
+        captcha_site_key=captcha_keys["SIGNUP_CAPTCHA_SITE_KEY"],
+        captcha_secret_key=captcha_keys["SIGNUP_CAPTCHA_SECRET_KEY"],
+        captcha_verify_url=read.text("SIGNUP_CAPTCHA_VERIFY_URL", check=_check_url),
+        hide_existing_users=read.flag("SIGNUP_HIDE_EXISTING_USERS"),
     )
+    if read.problems:
+        raise ConfigError(read.problems)
+    return settings
 
 
 def _check_region(value: str) -> str | None:
@@ -129,6 +191,11 @@ def _check_url(value: str) -> str | None:
     return None if parts.scheme in ("http", "https") and parts.netloc else "must be an absolute http(s) URL"
 
 
+def _check_urls(value: str) -> str | None:
+    bad = [url for url in value.split() if _check_url(url)]
+    return f"must list absolute http(s) URLs separated by spaces (not {bad[0]!r})" if bad else None
+
+
 def _check_origins(value: str) -> str | None:
     for origin in value.split():
         parts = urlsplit(origin)
@@ -137,8 +204,13 @@ def _check_origins(value: str) -> str | None:
     return None
 
 
-def _check_hops(value: str) -> str | None:
-    return None if value.isdigit() and int(value) <= 10 else "must be the number of proxies in front of the app (0-10)"
+def _check_storage(value: str) -> str | None:
+    scheme = value.split("://", 1)[0]
+    return None if scheme in RATE_STORAGE_SCHEMES else f"must start with one of {', '.join(RATE_STORAGE_SCHEMES)}"
+
+
+def _check_captcha(value: str) -> str | None:
+    return None if value.lower() in CAPTCHA_PROVIDERS else "must be turnstile or recaptcha"
 
 
 def _check_secret_key(value: str) -> str | None:
@@ -148,26 +220,3 @@ def _check_secret_key(value: str) -> str | None:
         f"must be at least {_MIN_SECRET_KEY} characters; make one with "
         "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
     )
-
-
-def _flag(env: Mapping[str, str], name: str, problems: list[str]) -> bool:
-    value = env.get(name, "").strip().lower()
-    if value in _TRUE:
-        return True
-    if value not in _FALSE:
-        problems.append(f"{name} must be 1 or 0")
-    return False
-
-
-def _number(env: Mapping[str, str], name: str, default: float, problems: list[str], *, whole: bool = False) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw) if whole else float(raw)
-    except ValueError:
-        value = 0
-    if value <= 0:
-        problems.append(f"{name} must be a positive {'whole ' if whole else ''}number")
-        return default
-    return value

@@ -1,0 +1,79 @@
+"""Rate limits that hold across every instance, on top of the `limits` library.
+
+Limits count only attempts that would reach Cognito (a form with a typo costs nothing), and
+key on the client's IP address or on the username, so that one person cannot guess codes or
+pump text messages however many addresses they use, and one address cannot create accounts
+in bulk. The storage is shared (Redis) when several instances run.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from limits import RateLimitItem
+from limits.errors import StorageError
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+from app.errors import TooManyAttempts
+
+log = logging.getLogger(__name__)
+
+
+class RateLimiter:
+    """Counts attempts per rule and key; over a limit it says how long to wait."""
+
+    def __init__(
+        self, storage_uri: str, rules: Mapping[str, tuple[RateLimitItem, ...]], *, enabled: bool = True
+    ) -> None:
+        self._rules = dict(rules)
+        self._enabled = enabled
+        self._window = MovingWindowRateLimiter(_storage(storage_uri)) if enabled else None
+
+    def hit(self, rule: str, key: str, message: str) -> None:
+        """Count one attempt; raise TooManyAttempts (with the wait) when the rule is already used up."""
+        wait = self.wait(rule, key)
+        if wait:
+            raise TooManyAttempts(message, retry_after=wait)
+        self.count(rule, key)
+
+    def count(self, rule: str, key: str) -> None:
+        """Count one attempt that has happened anyway (a code Cognito sent with the sign-up)."""
+        if self._window is None:
+            return
+        try:
+            for item in self._rules[rule]:
+                self._window.hit(item, rule, key.lower())
+        except StorageError as err:
+            # A storage outage must not stop sign-ups: fail open, loudly (the error's text could
+            # name the store's address with its password, so only its type is logged).
+            log.warning("Rate-limit storage unavailable (%s); %s not counted", _kind(err), rule)
+
+    def wait(self, rule: str, key: str) -> int:
+        """Seconds until the rule allows another attempt for this key; 0 when it allows one now."""
+        if self._window is None:
+            return 0
+        now = time.time()
+        try:
+            stats = [self._window.get_window_stats(item, rule, key.lower()) for item in self._rules[rule]]
+        except StorageError as err:
+            log.warning("Rate-limit storage unavailable (%s); %s not checked", _kind(err), rule)
+            return 0
+        waits = [s.reset_time - now for s in stats if s.remaining <= 0]
+        return max(1, math.ceil(max(waits))) if waits else 0
+
+
+def _storage(uri: str) -> Any:
+    """The shared counter store. Redis gets short timeouts: a slow store must not hold up a sign-up."""
+    options: dict[str, float] = {}
+    if uri.startswith("redis"):
+        options = {"socket_timeout": 0.5, "socket_connect_timeout": 0.5}
+    return storage_from_string(uri, wrap_exceptions=True, **options)
+
+
+def _kind(err: StorageError) -> str:
+    return type(getattr(err, "storage_error", err)).__name__
