@@ -58,6 +58,7 @@ _TOP_KEYS = {
     "validation_data",
     "analytics_endpoint_id",
     "default_phone_region",
+    "allowed_phone_regions",
 }
 _POLICY_KEYS = {
     "minimum_length",
@@ -132,6 +133,7 @@ class Declaration:
     validation_data: Mapping[str, str] = field(default_factory=dict)
     analytics_endpoint_id: str | None = None
     default_phone_region: str | None = None
+    allowed_phone_regions: tuple[str, ...] = ()  # empty: any country
 
     @property
     def username_attribute(self) -> Attribute | None:
@@ -193,6 +195,13 @@ def parse_declaration(data: Mapping[str, Any], source: str = "declaration") -> D
         problem(f"default_phone_region {region!r} is not a region code such as 'US' or 'GB'")
         region = None
 
+    allowed = data.get("allowed_phone_regions", [])
+    if not isinstance(allowed, list) or not all(isinstance(r, str) for r in allowed):
+        problem("allowed_phone_regions must be a list of region codes such as ['GB', 'IE']")
+        allowed = []
+    for unknown in [r for r in allowed if r not in phonenumbers.SUPPORTED_REGIONS]:
+        problem(f"allowed_phone_regions: {unknown!r} is not a region code such as 'US' or 'GB'")
+
     if problems:
         raise ConfigError(problems)
     return Declaration(
@@ -203,6 +212,7 @@ def parse_declaration(data: Mapping[str, Any], source: str = "declaration") -> D
         validation_data=validation_data,
         analytics_endpoint_id=endpoint,
         default_phone_region=region,
+        allowed_phone_regions=tuple(allowed),
     )
 
 

@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import phonenumbers
+from babel import Locale
+from babel.lists import format_list
 from email_validator import EmailNotValidError, validate_email
-from flask_babel import LazyString, get_locale
+from flask_babel import LazyString, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -46,6 +48,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from app.bots import HONEYPOT_FIELD, STARTED_FIELD
 from app.declaration import Attribute, Declaration, LocalizedText, PasswordPolicy
 
 MAX_USERNAME_LENGTH = 128
@@ -122,10 +125,15 @@ class EmailAddress:
 
 
 class PhoneNumber:
-    """Parses a phone number as people type it and replaces the value by its E.164 form."""
+    """Parses a phone number as people type it and replaces the value by its E.164 form.
 
-    def __init__(self, default_region: str | None = None) -> None:
+    With allowed regions, numbers elsewhere are refused before any text message is sent: premium
+    numbers abroad are how SMS pumping earns money.
+    """
+
+    def __init__(self, default_region: str | None = None, allowed_regions: tuple[str, ...] = ()) -> None:
         self.default_region = default_region
+        self.allowed_regions = allowed_regions
 
     def __call__(self, form: FlaskForm, field: Field) -> None:
         if not field.data:
@@ -136,6 +144,10 @@ class PhoneNumber:
             number = None
         if number is None or not phonenumbers.is_valid_number(number):
             raise ValidationError(_l("Enter a phone number with its country code, like +44 7700 900123."))
+        if self.allowed_regions and phonenumbers.region_code_for_number(number) not in self.allowed_regions:
+            territories = Locale.parse(str(get_locale())).territories
+            names = format_list([territories.get(r, r) for r in self.allowed_regions], locale=get_locale())
+            raise ValidationError(gettext("We can only send codes to phone numbers in %(regions)s.", regions=names))
         field.data = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -207,8 +219,17 @@ class FormClasses:
     resend_returning: type[FlaskForm]
 
 
-def build_forms(declaration: Declaration, *, advanced_security: bool, check_deliverability: bool) -> FormClasses:
-    """Build the form classes from the declaration: fresh classes, never a mutated shared one."""
+def build_forms(
+    declaration: Declaration,
+    *,
+    advanced_security: bool,
+    check_deliverability: bool,
+    stamp: Callable[[], str] = str,
+) -> FormClasses:
+    """Build the form classes from the declaration: fresh classes, never a mutated shared one.
+
+    `stamp` makes the signed time-shown value of the sign-up form's hidden field (app.bots).
+    """
     extra: dict[str, Field] = {}
     if advanced_security:
         extra["encoded_data"] = HiddenField(filters=[lambda v: v if v and len(v) <= MAX_ENCODED_DATA_LENGTH else None])
@@ -226,7 +247,7 @@ def build_forms(declaration: Declaration, *, advanced_security: bool, check_deli
         )
 
     return FormClasses(
-        signup=_signup_form(declaration, extra, check_deliverability),
+        signup=_signup_form(declaration, extra, check_deliverability, stamp),
         confirm=type("ConfirmForm", (FlaskForm,), {"code": code(), **extra}),
         confirm_returning=type("ConfirmReturningForm", (FlaskForm,), {"username": username(), "code": code(), **extra}),
         resend=type("ResendForm", (FlaskForm,), dict(extra)),
@@ -234,7 +255,9 @@ def build_forms(declaration: Declaration, *, advanced_security: bool, check_deli
     )
 
 
-def _signup_form(declaration: Declaration, extra: dict[str, Field], check_deliverability: bool) -> type[FlaskForm]:
+def _signup_form(
+    declaration: Declaration, extra: dict[str, Field], check_deliverability: bool, stamp: Callable[[], str]
+) -> type[FlaskForm]:
     rules = PasswordRules(declaration.password_policy)
     fields: dict[str, Any] = {"username": _username_field(declaration, check_deliverability)}
     fields["password"] = PasswordField(
@@ -253,6 +276,11 @@ def _signup_form(declaration: Declaration, extra: dict[str, Field], check_delive
     for attribute in declaration.form_attributes:
         fields[attribute.field_name] = _attribute_field(attribute, declaration, check_deliverability)
     fields.update(extra)
+    # For bots only: people never see the honeypot, and the stamp tells how long the form was open.
+    fields[HONEYPOT_FIELD] = StringField(
+        _l("Leave this field empty"), render_kw={"autocomplete": "off", "tabindex": "-1"}
+    )
+    fields[STARTED_FIELD] = HiddenField(default=stamp)
     form_class = type("SignupForm", (FlaskForm,), fields)
     form_class.password_rules = rules  # type: ignore[attr-defined]
     return form_class
@@ -337,7 +365,7 @@ def _attribute_field(
         kwargs["render_kw"].update(autocapitalize="none", spellcheck="false")
         return EmailField(validators=validators, **kwargs)
     if kind == "phone":
-        validators.append(PhoneNumber(declaration.default_phone_region))
+        validators.append(PhoneNumber(declaration.default_phone_region, declaration.allowed_phone_regions))
         return TelField(validators=validators, **kwargs)
     if kind == "url":
         validators.append(URL(message=_l("Enter a web address that starts with https://.")))

@@ -1,0 +1,117 @@
+"""Bot checks on the sign-up form, made before anything reaches Cognito.
+
+A hidden field that people never see but form-filling bots do (the honeypot), a minimum time
+between showing the form and receiving it, and optionally a CAPTCHA verified on the server.
+People see none of this unless they are unusually quick, and then they just send again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+import urllib3
+from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from app.errors import InvalidInput, ServiceUnavailable
+
+log = logging.getLogger(__name__)
+
+HONEYPOT_FIELD = "homepage"  # not a Cognito attribute name, so never a real field
+STARTED_FIELD = "started"
+REFUSED = _l("We could not accept this form. Please check your details and send it again.")
+
+
+@dataclass(frozen=True)
+class CaptchaProvider:
+    """What the page loads and the server calls for one CAPTCHA service."""
+
+    script_url: str
+    verify_url: str
+    response_field: str  # the form field the widget fills in
+    widget_class: str
+    script_origins: tuple[str, ...]
+    frame_origins: tuple[str, ...]
+
+
+CAPTCHA_PROVIDERS = {
+    "turnstile": CaptchaProvider(
+        script_url="https://challenges.cloudflare.com/turnstile/v0/api.js",
+        verify_url="https://challenges.cloudflare.com/turnstile/v0/siteverify",
+        response_field="cf-turnstile-response",
+        widget_class="cf-turnstile",
+        script_origins=("https://challenges.cloudflare.com",),
+        frame_origins=("https://challenges.cloudflare.com",),
+    ),
+    "recaptcha": CaptchaProvider(
+        script_url="https://www.google.com/recaptcha/api.js",
+        verify_url="https://www.google.com/recaptcha/api/siteverify",
+        response_field="g-recaptcha-response",
+        widget_class="g-recaptcha",
+        script_origins=("https://www.google.com", "https://www.gstatic.com"),
+        frame_origins=("https://www.google.com", "https://recaptcha.google.com"),
+    ),
+}
+
+
+class Captcha:
+    """A CAPTCHA service: the widget in the page, the answer checked with the secret key."""
+
+    def __init__(self, provider: str, site_key: str, secret_key: str, verify_url: str = "") -> None:
+        self.provider = CAPTCHA_PROVIDERS[provider]
+        self.site_key = site_key
+        self._secret_key = secret_key
+        self._verify_url = verify_url or self.provider.verify_url
+
+    def verify(self, response: str, ip_address: str) -> bool:
+        """Ask the service whether the widget's answer is genuine; ServiceUnavailable if it cannot say."""
+        try:
+            answer = urllib3.request(
+                "POST",
+                self._verify_url,
+                body=urlencode({"secret": self._secret_key, "response": response, "remoteip": ip_address}),
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+                timeout=5.0,
+                retries=False,
+            )
+            return answer.status == 200 and json.loads(answer.data).get("success") is True
+        except (urllib3.exceptions.HTTPError, ValueError) as err:
+            log.warning("CAPTCHA verification failed: %s", type(err).__name__)
+            raise ServiceUnavailable(
+                _l("We could not check that you are a person. Please try again in a minute.")
+            ) from err
+
+
+class BotGuard:
+    """The checks a sign-up passes before it may cost a Cognito call, an email or a text message."""
+
+    def __init__(self, secret_key: str, min_fill_seconds: float, captcha: Captcha | None = None) -> None:
+        self._stamps = URLSafeTimedSerializer(secret_key, salt="signup-form-shown")
+        self._min_fill_seconds = min_fill_seconds
+        self.captcha = captcha
+
+    def stamp(self) -> str:
+        """A signed note of when the form was shown, for its hidden field."""
+        return str(self._stamps.dumps(""))
+
+    def check(self, honeypot: str, started: str, captcha_response: str, ip_address: str) -> None:
+        """Raise InvalidInput (or ServiceUnavailable) unless the sign-up looks like a person's."""
+        if honeypot:
+            log.info("Sign-up refused: the hidden field was filled in")
+            raise InvalidInput(REFUSED)
+        if self._min_fill_seconds and self._seconds_since(started) < self._min_fill_seconds:
+            log.info("Sign-up refused: sent too soon after the form was shown")
+            raise InvalidInput(REFUSED)
+        if self.captcha is not None and not (captcha_response and self.captcha.verify(captcha_response, ip_address)):
+            raise InvalidInput(_l("Please complete the check that you are a person."))
+
+    def _seconds_since(self, started: str) -> float:
+        try:
+            _, shown_at = self._stamps.loads(started, return_timestamp=True)
+        except BadSignature:
+            return 0.0  # no stamp, or a forged one: as good as sent at once
+        return time.time() - shown_at.timestamp()
