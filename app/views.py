@@ -15,10 +15,12 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
+from app.bots import HONEYPOT_FIELD, STARTED_FIELD
 from app.cognito import UNAVAILABLE, CodeDelivery, RequestContext
-from app.errors import AlreadyConfirmed, SignupError
+from app.errors import AlreadyConfirmed, InvalidInput, SignupError, UsernameExists, UserNotFound
 from app.forms import signup_values
 from app.headers import origin
+from app.redirects import is_allowed_return_url
 
 if TYPE_CHECKING:
     from app import Components
@@ -28,10 +30,27 @@ bp = Blueprint("signup", __name__)
 EXPIRED = _l(
     "This page was open too long, or your browser did not keep our cookie. Check your details and send them again."
 )
+WRONG_CODE = _l("That code is not right. Check the code we sent you and try again.")
+SENT_AGAIN = _l("We sent you a new code.")
+TOO_MANY_SIGNUPS = _l("Too many sign-ups from your network.")
+TOO_MANY_CODES = _l("Too many codes tried.")
+TOO_MANY_RESENDS = _l("You cannot ask for another code yet.")
 
 
 def _parts() -> Components:
     return current_app.extensions["signup"]
+
+
+@bp.before_app_request
+def remember_return_address() -> None:
+    """Keep an allowed ?return_to= address for the end of the flow; ignore any other."""
+    return_to = request.args.get("return_to")
+    if (
+        request.method == "GET"
+        and return_to
+        and is_allowed_return_url(return_to, _parts().settings.allowed_return_urls)
+    ):
+        session["return_to"] = return_to
 
 
 @bp.get("/")
@@ -46,14 +65,32 @@ def signup() -> Any:
     if not form.validate_on_submit():
         return _page("signup.html", form)
     username, password, attributes = signup_values(parts.declaration, form)
+    ip = _ip()
+    captcha = parts.guard.captcha
     try:
+        parts.guard.check(
+            honeypot=form[HONEYPOT_FIELD].data or "",
+            started=form[STARTED_FIELD].data or "",
+            captcha_response=request.form.get(captcha.provider.response_field, "") if captcha else "",
+            ip_address=ip,
+        )
+        parts.limiter.hit("signup", ip, TOO_MANY_SIGNUPS)
         result = parts.service.sign_up(username, password, attributes, _context(form))
+    except UsernameExists as err:
+        if not parts.settings.hide_existing_users:
+            return _page("signup.html", form, err)
+        # Exactly what a new account sees, so the page tells nobody who has an account here.
+        _tell_parent("signed-up", deliveryMedium="")
+        _remember(username, None)
+        return redirect(url_for(".confirm"))
     except SignupError as err:
         return _page("signup.html", form, err)
-    _tell_parent("signed-up", deliveryMedium=result.delivery.medium if result.delivery else "")
+    delivery = None if parts.settings.hide_existing_users else result.delivery
+    _tell_parent("signed-up", deliveryMedium=delivery.medium if delivery else "")
     if result.confirmed:
         return _finished()
-    _remember(username, result.delivery)
+    _remember(username, delivery)
+    parts.limiter.count("resend_per_user", username)  # a code just went out: the cooldown starts
     return redirect(url_for(".confirm"))
 
 
@@ -64,10 +101,16 @@ def confirm() -> Any:
     form = _confirm_form()
     if not form.validate_on_submit():
         return _page("confirm.html", form)
+    username = _username(form)
     try:
-        parts.service.confirm_sign_up(_username(form), form.code.data, _context(form))
+        parts.limiter.hit("confirm", _ip(), TOO_MANY_CODES)
+        parts.limiter.hit("confirm_per_user", username, TOO_MANY_CODES)
+        parts.service.confirm_sign_up(username, form.code.data, _context(form))
     except AlreadyConfirmed:
         pass
+    except UserNotFound as err:
+        hidden = InvalidInput(WRONG_CODE, "code")
+        return _page("confirm.html", form, hidden if parts.settings.hide_existing_users else err)
     except SignupError as err:
         return _page("confirm.html", form, err)
     session.pop("pending", None)
@@ -84,15 +127,22 @@ def resend() -> Any:
     if form.errors:
         return _page("confirm.html", form)
     username = _username(form)
+    hide = parts.settings.hide_existing_users
     try:
+        parts.limiter.hit("resend", _ip(), TOO_MANY_RESENDS)
+        parts.limiter.hit("resend_per_user", username, TOO_MANY_RESENDS)
         delivery = parts.service.resend_confirmation_code(username, _context(form))
-    except AlreadyConfirmed:
-        session.pop("pending", None)
-        return _finished()
+    except (AlreadyConfirmed, UserNotFound) as err:
+        if not hide and isinstance(err, UserNotFound):
+            return _page("confirm.html", form, err)
+        if not hide:
+            session.pop("pending", None)
+            return _finished()
+        delivery = None  # say what a real resend says
     except SignupError as err:
         return _page("confirm.html", form, err)
-    _remember(username, delivery)
-    flash(_l("We sent you a new code."))
+    _remember(username, None if hide else delivery)
+    flash(SENT_AGAIN)
     return redirect(url_for(".confirm"))
 
 
@@ -119,9 +169,14 @@ def _remember(username: str, delivery: CodeDelivery | None) -> None:
     }
 
 
+def _ip() -> str:
+    """The client's address: the connection's peer, or what the trusted proxies say (ProxyFix)."""
+    return request.remote_addr or ""
+
+
 def _context(form: FlaskForm) -> RequestContext:
     encoded = form.encoded_data.data if "encoded_data" in form else None
-    return RequestContext(ip_address=request.remote_addr or "", encoded_data=encoded or None)
+    return RequestContext(ip_address=_ip(), encoded_data=encoded or None)
 
 
 def _finished() -> Response:
@@ -131,10 +186,15 @@ def _finished() -> Response:
     address to the top window only when that address belongs to an allowed embedding origin.
     """
     _tell_parent("confirmed", successUrl=_success_url_for_this_window() or "")
-    success_url = _parts().settings.success_url
+    success_url = _success_url()
     if success_url and not _framed():
         return redirect(success_url)
     return redirect(url_for(".done"))
+
+
+def _success_url() -> str | None:
+    """An allowed return address this person came with, else the operator's success address."""
+    return session.get("return_to") or _parts().settings.success_url
 
 
 def _framed() -> bool:
@@ -143,9 +203,9 @@ def _framed() -> bool:
 
 
 def _success_url_for_this_window() -> str | None:
-    settings = _parts().settings
-    if settings.success_url and (not _framed() or origin(settings.success_url) in settings.frame_ancestors):
-        return settings.success_url
+    success_url = _success_url()
+    if success_url and (not _framed() or origin(success_url) in _parts().settings.frame_ancestors):
+        return success_url
     return None
 
 
@@ -155,12 +215,13 @@ def _tell_parent(event: str, **details: str) -> None:
         session["events"] = [*session.get("events", []), {"type": event, **details}]
 
 
-def _page(template: str, form: FlaskForm, error: SignupError | None = None) -> tuple[str, int]:
+def _page(template: str, form: FlaskForm, error: SignupError | None = None) -> Any:
     """Render a form page with its errors and the HTTP status that fits them.
 
     Whatever was typed stays in the form (WTForms never echoes a password back).
     """
     status = 200
+    headers = {}
     if form.is_submitted():
         status = 422
     if "csrf_token" in form and form.csrf_token.errors:
@@ -169,12 +230,35 @@ def _page(template: str, form: FlaskForm, error: SignupError | None = None) -> t
         status = 400
     if error is not None:
         status = error.status
+        retry_after = getattr(error, "retry_after", None)
+        message = error.message
+        if retry_after:
+            headers["Retry-After"] = str(retry_after)
+            message = f"{message} {format_wait(retry_after)}"
         field = _field_name(error.field)
         if field in form and field != "csrf_token":
-            form[field].errors.append(error.message)
+            form[field].errors.append(message)
         else:
-            form.form_errors.append(error.message)
-    return render_template(template, form=form, pending=session.get("pending")), status
+            form.form_errors.append(message)
+    return (
+        render_template(template, form=form, pending=session.get("pending"), resend_wait=_resend_wait()),
+        status,
+        headers,
+    )
+
+
+def _resend_wait() -> int:
+    """Seconds before the person whose code page this is may ask for another code."""
+    pending = session.get("pending")
+    return _parts().limiter.wait("resend_per_user", pending["username"]) if pending else 0
+
+
+def format_wait(seconds: int) -> str:
+    """'You can try again in 45 seconds.' / '… in 3 minutes.'"""
+    if seconds < 120:
+        return ngettext("You can try again in %(num)d second.", "You can try again in %(num)d seconds.", seconds)
+    minutes = -(-seconds // 60)
+    return ngettext("You can try again in %(num)d minute.", "You can try again in %(num)d minutes.", minutes)
 
 
 def _field_name(field: str | None) -> str:
@@ -196,6 +280,19 @@ def advanced_security() -> dict[str, str] | None:
         "script": settings.advanced_security_script_url,
         "pool": settings.cognito_user_pool_id,
         "client": settings.cognito_client_id,
+    }
+
+
+@bp.app_template_global()
+def captcha() -> dict[str, str] | None:
+    """The CAPTCHA widget to show on the sign-up form, when one is configured."""
+    configured = _parts().guard.captcha
+    if configured is None:
+        return None
+    return {
+        "script": configured.provider.script_url,
+        "widget": configured.provider.widget_class,
+        "site_key": configured.site_key,
     }
 
 
