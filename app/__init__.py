@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, render_template
+from flask import Flask, current_app, render_template, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Babel
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app.bots import BotGuard, Captcha
 from app.cognito import CognitoSignup, create_client
 from app.declaration import Declaration, load_declaration
 from app.errors import ConfigError
@@ -20,6 +22,8 @@ from app.forms import FormClasses, build_forms
 from app.headers import add_security_headers
 from app.health import bp as health_bp
 from app.logs import keep_secrets_out_of_logs
+from app.ratelimit import RateLimiter
+from app.secrets import with_stored_secrets
 from app.settings import Settings, load_settings
 from app.views import bp
 
@@ -34,6 +38,8 @@ class Components:
     declaration: Declaration
     forms: FormClasses
     service: CognitoSignup
+    limiter: RateLimiter
+    guard: BotGuard
 
 
 def create_app(environ: Mapping[str, str] | None = None, *, cognito_client: Any = None) -> Flask:
@@ -57,13 +63,23 @@ def create_app(environ: Mapping[str, str] | None = None, *, cognito_client: Any 
         # A confirmation code lives 24 hours; a form left open that long still posts.
         WTF_CSRF_TIME_LIMIT=24 * 3600,
         WTF_CSRF_SSL_STRICT=True,
-        MAX_CONTENT_LENGTH=64 * 1024,
-        MAX_FORM_MEMORY_SIZE=64 * 1024,
+        # A real form is a few kilobytes; advanced-security data can add up to 128 KiB.
+        MAX_CONTENT_LENGTH=(256 if settings.advanced_security else 64) * 1024,
+        MAX_FORM_MEMORY_SIZE=(256 if settings.advanced_security else 64) * 1024,
+        MAX_FORM_PARTS=200,
         BABEL_DEFAULT_LOCALE="en",
     )
+    app.session_interface = SessionCookies()
     Babel(app)
 
     client = cognito_client if cognito_client is not None else create_client(settings)
+    guard = BotGuard(
+        settings.secret_key,
+        settings.min_fill_seconds,
+        Captcha(settings.captcha, settings.captcha_site_key, settings.captcha_secret_key, settings.captcha_verify_url)
+        if settings.captcha
+        else None,
+    )
     app.extensions["signup"] = Components(
         settings=settings,
         declaration=declaration,
@@ -71,6 +87,7 @@ def create_app(environ: Mapping[str, str] | None = None, *, cognito_client: Any 
             declaration,
             advanced_security=settings.advanced_security,
             check_deliverability=settings.check_email_deliverability,
+            stamp=guard.stamp,
         ),
         service=CognitoSignup(
             client,
@@ -80,6 +97,10 @@ def create_app(environ: Mapping[str, str] | None = None, *, cognito_client: Any 
             validation_data=declaration.validation_data,
             analytics_endpoint_id=declaration.analytics_endpoint_id,
         ),
+        limiter=RateLimiter(
+            settings.ratelimit_storage_uri, settings.rate_limits or {}, enabled=settings.ratelimit_enabled
+        ),
+        guard=guard,
     )
 
     app.register_blueprint(bp)
@@ -95,12 +116,19 @@ def create_app(environ: Mapping[str, str] | None = None, *, cognito_client: Any 
     return app
 
 
+class SessionCookies(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with the cookie marked Secure whenever the request came over https."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return super().get_cookie_secure(app) or request.is_secure
+
+
 def load_configuration(env: Mapping[str, str]) -> tuple[Settings, Declaration]:
     """Settings and declaration together, so one error lists the problems of both."""
     problems: list[str] = []
     settings = declaration = None
     try:
-        settings = load_settings(env)
+        settings = load_settings(with_stored_secrets(env))
     except ConfigError as err:
         problems += err.problems
     path = env.get("SIGNUP_CONFIG", "").strip()
@@ -114,12 +142,13 @@ def load_configuration(env: Mapping[str, str]) -> tuple[Settings, Declaration]:
     return settings, declaration
 
 
-def _http_error(error: HTTPException) -> tuple[str, int]:
+def _http_error(error: HTTPException) -> tuple[str, int, list[tuple[str, str]]]:
     """404, 405, 413 and friends as a page of the app, never Werkzeug's bare text."""
-    return render_template("error.html", status=error.code, error=error), error.code or 500
+    allow = [(name, value) for name, value in error.get_headers() if name == "Allow"]
+    return render_template("error.html", status=error.code), error.code or 500, allow
 
 
 def _unexpected_error(error: Exception) -> tuple[str, int]:
     """A bug: log it with its traceback for the operator, show the person a plain page."""
     current_app.logger.exception("Unhandled error")
-    return render_template("error.html", status=500, error=None), 500
+    return render_template("error.html", status=500), 500

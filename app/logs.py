@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import logging
 
-# botocore logs whole request bodies at DEBUG, which hold the password and the SecretHash.
-# These libraries are never allowed below INFO, whatever level the rest of the app logs at.
-_CHATTY_LIBRARIES = ("botocore", "boto3", "urllib3", "s3transfer")
+# botocore logs whole request and response bodies at DEBUG from these two loggers, and a SignUp
+# body holds the password and the SecretHash. Their DEBUG records are dropped by a filter on the
+# loggers themselves, so no level setting (root at DEBUG, or these loggers at DEBUG) brings them back.
+_BODY_LOGGERS = ("botocore.endpoint", "botocore.parsers")
+
+
+class _NoBodies(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.DEBUG
 
 
 def keep_secrets_out_of_logs() -> None:
-    for name in _CHATTY_LIBRARIES:
+    for name in _BODY_LOGGERS:
         logger = logging.getLogger(name)
-        logger.setLevel(max(logger.getEffectiveLevel(), logging.INFO))
+        if not any(isinstance(f, _NoBodies) for f in logger.filters):
+            logger.addFilter(_NoBodies())
