@@ -34,6 +34,10 @@ def base_env(**overrides: str) -> dict[str, str]:
         "COGNITO_ENDPOINT_URL": "https://cognito.invalid",
         "SECRET_KEY": SECRET_KEY,
         "SIGNUP_CONFIG": str(SAMPLE),
+        # Tests post a form the instant they fetch it and ask for a new code at once; the bot and
+        # rate-limit tests put these checks back to their defaults.
+        "SIGNUP_MIN_FILL_SECONDS": "0",
+        "SIGNUP_RATELIMIT_RESEND_PER_USER": "5/hour",
     }
     env.update(overrides)
     return {k: v for k, v in env.items() if v is not None}

@@ -75,6 +75,7 @@ def test_a_person_signs_up_in_the_browser_against_the_local_run(playwright: Any,
             tab.get_by_label("Company").fill("Pat & Co")
             tab.get_by_label("Seats").fill("12")
             tab.get_by_label("Plan").select_option("enterprise")
+            tab.wait_for_timeout(2000)  # as long as a person takes at least (the bot check's minimum)
             tab.get_by_role("button", name="Create account").click()
             tab.get_by_label("Confirmation code").fill("123456")
             tab.get_by_role("button", name="Confirm account").click()

@@ -10,7 +10,16 @@ import pytest
 from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
 
 from app.cognito import CodeDelivery, CognitoSignup, RequestContext, secret_hash
-from app.errors import AlreadyConfirmed, InvalidInput, Refused, ServiceUnavailable, SignupError, TooManyAttempts
+from app.errors import (
+    AlreadyConfirmed,
+    InvalidInput,
+    Refused,
+    ServiceUnavailable,
+    SignupError,
+    TooManyAttempts,
+    UsernameExists,
+    UserNotFound,
+)
 
 from .conftest import CLIENT_SECRET, StrictStubber
 
@@ -104,7 +113,7 @@ def test_client_without_secret_sends_no_hash_and_no_ip(stubber: StrictStubber) -
 
 SIGN_UP_ERRORS = [
     ("InvalidPasswordException", "Password did not conform with policy", InvalidInput, "password"),
-    ("UsernameExistsException", "User already exists", InvalidInput, "username"),
+    ("UsernameExistsException", "User already exists", UsernameExists, "username"),
     ("InvalidParameterException", "Invalid phone number format.", InvalidInput, "phone_number"),
     ("InvalidParameterException", "Invalid email address format.", InvalidInput, "email"),
     ("InvalidParameterException", "Username should be an email.", InvalidInput, "username"),
@@ -133,7 +142,7 @@ CONFIRM_ERRORS = [
     ("AliasExistsException", "An account with the email already exists", InvalidInput, "username"),
     ("LimitExceededException", "Attempt limit exceeded", TooManyAttempts, None),
     ("TooManyRequestsException", "Rate exceeded", TooManyAttempts, None),
-    ("UserNotFoundException", "Username/client id combination not found.", InvalidInput, "username"),
+    ("UserNotFoundException", "Username/client id combination not found.", UserNotFound, "username"),
     ("UserLambdaValidationException", "PostConfirmation failed with error nope.", InvalidInput, None),
     ("ForbiddenException", "WAF", Refused, None),
     ("NotAuthorizedException", "User cannot be confirmed. Current status is CONFIRMED", AlreadyConfirmed, None),
@@ -149,7 +158,7 @@ RESEND_ERRORS = [
     ("LimitExceededException", "Attempt limit exceeded", TooManyAttempts, None),
     ("TooManyRequestsException", "Rate exceeded", TooManyAttempts, None),
     ("CodeDeliveryFailureException", "Unable to deliver", InvalidInput, None),
-    ("UserNotFoundException", "Username/client id combination not found.", InvalidInput, "username"),
+    ("UserNotFoundException", "Username/client id combination not found.", UserNotFound, "username"),
     ("InvalidParameterException", "User is already confirmed.", AlreadyConfirmed, None),
     ("UserLambdaValidationException", "CustomMessage failed with error x.", InvalidInput, None),
     ("ForbiddenException", "WAF", Refused, None),

@@ -1,0 +1,178 @@
+"""Property-based fuzzing of every POST route: whatever arrives, the answer is never a 5xx and never a secret.
+
+A real botocore client does the Cognito calls (so its parameter checks and parsing run too); only the
+network is replaced, by an answer chosen from the request: success or any of Cognito's error codes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from botocore.awsrequest import AWSResponse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from app import create_app
+from app.cognito import create_client
+from app.settings import load_settings
+
+from .conftest import CLIENT_SECRET, SECRET_KEY, SIGNUP, base_env, csrf_token
+
+EXAMPLES = 10_000
+POST_ROUTES = ["/signup", "/signup/confirm", "/signup/confirm/resend"]
+COGNITO_ERRORS = [
+    "InvalidPasswordException",
+    "UsernameExistsException",
+    "InvalidParameterException",
+    "CodeMismatchException",
+    "ExpiredCodeException",
+    "UserNotFoundException",
+    "NotAuthorizedException",
+    "TooManyRequestsException",
+    "LimitExceededException",
+    "UserLambdaValidationException",
+    "InternalErrorException",
+    "ResourceNotFoundException",
+]
+FIELDS = [*SIGNUP, "code", "csrf_token", "started", "homepage", "encoded_data", "return_to"]
+
+
+class _Body:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self.data
+
+
+_calls = itertools.count()
+
+
+def answer_from_request(request: Any, **_: Any) -> AWSResponse:
+    """Cognito's answer, in turn success and each of its errors, so that every kind occurs."""
+    pick = next(_calls) * 7919
+    operation = request.headers["X-Amz-Target"].decode().rsplit(".", 1)[-1]
+    if pick % 3:
+        code = COGNITO_ERRORS[pick % len(COGNITO_ERRORS)]
+        status = 500 if code == "InternalErrorException" else 400
+        data = {"__type": code, "message": "Current status is CONFIRMED" if pick % 7 == 0 else "refused"}
+    else:
+        status = 200
+        details = {"Destination": "a***@e***", "DeliveryMedium": "EMAIL", "AttributeName": "email"}
+        data = {"SignUp": {"UserConfirmed": pick % 5 == 0, "UserSub": "s", "CodeDeliveryDetails": details}}.get(
+            operation, {"CodeDeliveryDetails": details}
+        )
+    headers = {"Content-Type": "application/x-amz-json-1.1"}
+    return AWSResponse(request.url, status, headers, _Body(json.dumps(data).encode()))
+
+
+@pytest.fixture(scope="module")
+def fuzz_app() -> Any:
+    # Our own rate limits are off so that the fuzzing keeps reaching Cognito (they have their own tests).
+    env = base_env(
+        COGNITO_MAX_ATTEMPTS="1", SIGNUP_FRAME_ANCESTORS="https://shop.example.com", SIGNUP_RATELIMIT_ENABLED="0"
+    )
+    client = create_client(load_settings(env))
+    client.meta.events.register("before-send.cognito-identity-provider.*", answer_from_request)
+    return create_app(env, cognito_client=client)
+
+
+@pytest.fixture(scope="module")
+def browsers(fuzz_app: Any) -> dict[str, tuple[Any, str]]:
+    """Two browsers with valid tokens: one in the middle of a sign-up, one with no session yet."""
+    fresh = fuzz_app.test_client()
+    token = csrf_token(fresh.get("/signup").get_data(as_text=True))
+    pending = fuzz_app.test_client()
+    pending_token = csrf_token(pending.get("/signup").get_data(as_text=True))
+    with pending.session_transaction() as session:
+        session["pending"] = {"username": "ann@example.com", "destination": "a***@e***", "medium": "EMAIL"}
+    return {"fresh": (fresh, token), "pending": (pending, pending_token)}
+
+
+text = st.one_of(
+    st.text(max_size=40),
+    st.text(min_size=1, max_size=20).map(lambda s: s * 200),  # long, cheaply
+    st.just(""),
+    st.sampled_from(["ann@example.com", "+447400123456", "Correct-Horse-9", "123456", "team", "3", "x" * 70_000]),
+)
+form_fields = st.lists(st.tuples(st.one_of(st.sampled_from(FIELDS), st.text(max_size=20)), text), max_size=14)
+
+
+@st.composite
+def requests(draw: Any) -> dict[str, Any]:
+    """One hostile request: its form, its token, its content type and its body."""
+    pairs = draw(form_fields)
+    if draw(st.booleans()):  # start from a valid form, then change a few fields
+        pairs = [*SIGNUP.items(), ("code", "123456"), *pairs]
+    token = draw(st.sampled_from(["valid", "missing", "forged", "twice"]))
+    kind = draw(st.sampled_from(["form", "form", "form", "multipart", "json", "text", "none", "bad-utf8"]))
+    return {
+        "pairs": pairs,
+        "token": token,
+        "kind": kind,
+        "raw": draw(st.binary(max_size=300)),
+        "forged": draw(st.text(max_size=120)),
+        "ip": str(draw(st.ip_addresses())),
+        "browser": draw(st.sampled_from(["fresh", "pending"])),
+    }
+
+
+def send(browsers: dict[str, tuple[Any, str]], route: str, request: dict[str, Any]) -> Any:
+    client, token = browsers[request["browser"]]
+    pairs = list(request["pairs"])
+    if request["token"] in ("valid", "twice"):
+        pairs.append(("csrf_token", token))
+    if request["token"] == "twice":
+        pairs.append(("csrf_token", request["forged"]))
+    if request["token"] == "forged":
+        pairs.append(("csrf_token", request["forged"]))
+    environ = {"REMOTE_ADDR": request["ip"]}
+    kind = request["kind"]
+    if kind == "form":
+        body = urlencode(pairs).encode()
+        return client.post(route, data=body, content_type="application/x-www-form-urlencoded", environ_base=environ)
+    if kind == "multipart":
+        return client.post(route, data=dict(pairs), content_type="multipart/form-data", environ_base=environ)
+    if kind == "json":
+        return client.post(route, json=dict(pairs), environ_base=environ)
+    if kind == "text":
+        return client.post(route, data=request["raw"], content_type="text/plain", environ_base=environ)
+    if kind == "bad-utf8":
+        body = b"username=\xff\xfe\xfa&csrf_token=" + token.encode() + b"&code=\xc3\x28" + request["raw"]
+        return client.post(route, data=body, content_type="application/x-www-form-urlencoded", environ_base=environ)
+    return client.post(route, data=request["raw"], environ_base=environ)
+
+
+SECRETS = (CLIENT_SECRET, SECRET_KEY)
+
+
+@pytest.mark.parametrize("route", POST_ROUTES)
+def test_no_request_to_a_post_route_gets_a_5xx_or_a_secret(fuzz_app: Any, browsers: Any, route: str) -> None:
+    counted = {"requests": 0, "statuses": set()}
+
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    @given(request=requests())
+    def check(request: dict[str, Any]) -> None:
+        response = send(browsers, route, request)
+        counted["requests"] += 1
+        counted["statuses"].add(response.status_code)
+        body = response.get_data()
+        assert response.status_code < 500 or (response.status_code == 503 and b"account service" in body)
+        for secret in SECRETS:
+            assert secret.encode() not in body
+
+    check()
+    assert counted["requests"] >= EXAMPLES
+    # The fuzzing reached the deep paths too: redirects, refusals and Cognito's errors.
+    assert {302, 400, 422} <= counted["statuses"], counted["statuses"]

@@ -1,0 +1,141 @@
+"""Headers, body limits, methods and return addresses."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app import create_app
+from app.redirects import is_allowed_return_url
+
+from .conftest import ROOT, SIGNUP, StrictStubber, base_env, submit
+
+SHOP = "https://shop.example.com/welcome/"
+
+
+def client_for(stubber: StrictStubber, **env: str) -> Any:
+    return create_app(base_env(**env), cognito_client=stubber.client).test_client()
+
+
+def test_pages_carry_a_strict_csp_and_the_other_security_headers(stubber: StrictStubber) -> None:
+    response = client_for(stubber).get("/signup")
+    policy = response.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy
+    assert "script-src 'self';" in policy and "style-src 'self';" in policy
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert "camera=()" in response.headers["Permissions-Policy"]
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "Strict-Transport-Security" not in response.headers  # plain http
+
+
+def test_over_https_hsts_is_sent_and_the_cookie_is_secure(stubber: StrictStubber) -> None:
+    response = client_for(stubber).get("/signup", base_url="https://signup.example.com")
+    assert response.headers["Strict-Transport-Security"] == "max-age=63072000"
+    assert "Secure" in response.headers["Set-Cookie"]
+
+
+def test_behind_a_tls_proxy_https_is_recognised(stubber: StrictStubber) -> None:
+    client = client_for(stubber, SIGNUP_TRUSTED_PROXIES="1")
+    response = client.get("/signup", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.1"})
+    assert "Strict-Transport-Security" in response.headers
+    assert "Secure" in response.headers["Set-Cookie"]
+
+
+@pytest.mark.parametrize("template", sorted(p.name for p in (ROOT / "templates").glob("*.html")))
+def test_templates_hold_no_inline_script_or_style(template: str) -> None:
+    source = (ROOT / "templates" / template).read_text()
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", source)
+    assert "<style" not in source and "style=" not in source
+    assert not re.search(r"\son[a-z]+=", source)  # no inline event handlers
+
+
+def test_a_huge_body_gets_the_413_page(stubber: StrictStubber) -> None:
+    response = client_for(stubber).post("/signup", data={**SIGNUP, "custom_company": "x" * 100_000})
+    assert response.status_code == 413
+    assert "What you sent was too large." in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("PUT", "/signup", "GET, HEAD, OPTIONS, POST"),
+        ("DELETE", "/signup/confirm", "GET, HEAD, OPTIONS, POST"),
+        ("GET", "/signup/confirm/resend", "OPTIONS, POST"),
+        ("POST", "/signup/done", "GET, HEAD, OPTIONS"),
+        ("POST", "/healthz", "GET, HEAD, OPTIONS"),
+    ],
+)
+def test_each_route_answers_only_its_methods(stubber: StrictStubber, method: str, path: str, allowed: str) -> None:
+    response = client_for(stubber).open(path, method=method)
+    assert response.status_code == 405
+    assert set(response.headers["Allow"].split(", ")) == set(allowed.split(", "))
+    assert "This page cannot be used that way." in response.get_data(as_text=True)
+
+
+def test_an_unknown_address_gets_the_404_page(stubber: StrictStubber) -> None:
+    response = client_for(stubber).get("/admin")
+    assert response.status_code == 404
+    assert "Page not found" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("url", "allowed"),
+    [
+        ("https://shop.example.com/welcome/", True),
+        ("https://shop.example.com/welcome/back?x=1", True),
+        ("https://shop.example.com/other", False),
+        ("http://shop.example.com/welcome/", False),
+        ("https://shop.example.com:8443/welcome/", False),
+        ("https://shop.example.com.evil.test/welcome/", False),
+        ("https://evil.test/welcome/", False),
+        ("https://shop.example.com@evil.test/welcome/", False),
+        ("https://user:pw@shop.example.com/welcome/", False),
+        ("//evil.test/welcome/", False),
+        ("/welcome/", False),
+        ("javascript:alert(1)", False),
+        ("https:\\\\evil.test\\welcome/", False),
+        ("https://shop.example.com/welcome/\r\nLocation: x", False),
+        ("https://shop.example.com:99999/welcome/", False),
+        ("https://shop.example.com/welcome/" + "a" * 3000, False),
+    ],
+)
+def test_only_return_addresses_under_the_allowlist_are_followed(url: str, allowed: bool) -> None:
+    assert is_allowed_return_url(url, (SHOP,)) is allowed
+
+
+def finish_with(stubber: StrictStubber, return_to: str) -> Any:
+    stubber.add_response("sign_up", {"UserConfirmed": True, "UserSub": "s"})
+    client = client_for(stubber, SIGNUP_ALLOWED_RETURN_URLS=SHOP)
+    client.get("/signup", query_string={"return_to": return_to})
+    return submit(client, "/signup", SIGNUP)
+
+
+def test_an_allowed_return_address_ends_the_flow(stubber: StrictStubber) -> None:
+    assert finish_with(stubber, SHOP + "thanks").headers["Location"] == SHOP + "thanks"
+
+
+def test_any_other_return_address_falls_back_to_the_done_page(stubber: StrictStubber) -> None:
+    assert finish_with(stubber, "https://evil.test/").headers["Location"] == "/signup/done"
+
+
+def test_return_addresses_are_allowed_as_form_targets_in_the_csp(stubber: StrictStubber) -> None:
+    policy = client_for(stubber, SIGNUP_ALLOWED_RETURN_URLS=SHOP).get("/signup").headers["Content-Security-Policy"]
+    assert "form-action 'self' https://shop.example.com;" in policy
+
+
+def test_ruff_security_rules_pass_on_the_app(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--select", "S", "--no-cache", "app"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout

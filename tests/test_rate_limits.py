@@ -1,0 +1,139 @@
+"""Rate limits: per IP and per username, counted only when Cognito would be asked, shared through Redis."""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app import create_app
+from app.errors import ConfigError
+from local import emulator
+
+from .conftest import SIGNUP, StrictStubber, base_env, csrf_token, submit
+from .servers import LoopbackClient, gunicorn, redis_server
+
+SIGNED_UP = {
+    "UserConfirmed": False,
+    "UserSub": "s",
+    "CodeDeliveryDetails": {"Destination": "a***@e***", "DeliveryMedium": "EMAIL", "AttributeName": "email"},
+}
+
+
+def app_with(stubber: StrictStubber, **env: str) -> Any:
+    return create_app(base_env(**env), cognito_client=stubber.client)
+
+
+def text(response: Any) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def test_sign_ups_from_one_address_are_limited_with_a_429_that_keeps_the_form(stubber: StrictStubber) -> None:
+    for _ in range(2):
+        stubber.add_response("sign_up", SIGNED_UP)
+    app = app_with(stubber, SIGNUP_RATELIMIT_SIGNUP="2/minute")
+    for n in range(2):
+        assert submit(app.test_client(), "/signup", {**SIGNUP, "username": f"p{n}@example.com"}).status_code == 302
+    refused = submit(app.test_client(), "/signup", {**SIGNUP, "username": "p3@example.com"})
+    assert refused.status_code == 429
+    assert 0 < int(refused.headers["Retry-After"]) <= 60
+    page = text(refused)
+    assert "Too many sign-ups from your network." in page
+    assert re.search(r"You can try again in \d+ seconds?\.", page)
+    assert 'value="p3@example.com"' in page and 'value="Example Ltd"' in page
+
+
+def test_typing_mistakes_do_not_count_against_the_limit(stubber: StrictStubber) -> None:
+    stubber.add_response("sign_up", SIGNED_UP)
+    app = app_with(stubber, SIGNUP_RATELIMIT_SIGNUP="1/minute")
+    client = app.test_client()
+    for _ in range(5):
+        assert submit(client, "/signup", {**SIGNUP, "custom_seats": "0"}).status_code == 422
+    assert submit(client, "/signup", SIGNUP).status_code == 302
+
+
+def test_codes_tried_for_one_username_are_limited_from_any_address(stubber: StrictStubber) -> None:
+    for _ in range(2):
+        stubber.add_client_error("confirm_sign_up", "CodeMismatchException", "Invalid code")
+    app = app_with(stubber, SIGNUP_RATELIMIT_CONFIRM_PER_USER="2/hour")
+    for n in range(2):
+        client = app.test_client()
+        client.environ_base["REMOTE_ADDR"] = f"198.51.100.{n}"
+        answer = submit(client, "/signup/confirm", {"username": "Ann@Example.com", "code": "111111"})
+        assert answer.status_code == 422
+    other = app.test_client()
+    other.environ_base["REMOTE_ADDR"] = "198.51.100.99"
+    refused = submit(other, "/signup/confirm", {"username": "ann@example.com", "code": "222222"})
+    assert refused.status_code == 429
+    assert "Too many codes tried." in text(refused)
+    assert int(refused.headers["Retry-After"]) > 60
+
+
+def test_the_resend_button_shows_its_cooldown_and_the_server_enforces_it(stubber: StrictStubber) -> None:
+    stubber.add_response("sign_up", SIGNED_UP)
+    app = app_with(stubber, SIGNUP_RATELIMIT_RESEND_PER_USER="1/minute;5/hour")
+    client = app.test_client()
+    submit(client, "/signup", SIGNUP)
+    page = text(client.get("/signup/confirm"))
+    wait = re.search(r'data-countdown="(\d+)">You can ask for a new code in (\d+) seconds\.', page)
+    assert wait and 55 <= int(wait.group(1)) <= 60
+    refused = client.post("/signup/confirm/resend", data={"csrf_token": csrf_token(page), "code": ""})
+    assert refused.status_code == 429
+    assert "You cannot ask for another code yet." in text(refused)
+    assert 'name="code"' in text(refused)  # still the code page
+
+
+def test_limits_can_be_turned_off(stubber: StrictStubber) -> None:
+    for _ in range(3):
+        stubber.add_response("sign_up", SIGNED_UP)
+    app = app_with(stubber, SIGNUP_RATELIMIT_SIGNUP="1/minute", SIGNUP_RATELIMIT_ENABLED="0")
+    for n in range(3):
+        assert submit(app.test_client(), "/signup", {**SIGNUP, "username": f"q{n}@example.com"}).status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"SIGNUP_RATELIMIT_SIGNUP": "lots"}, "SIGNUP_RATELIMIT_SIGNUP must look like '5/minute;20/hour'"),
+        ({"SIGNUP_RATELIMIT_STORAGE_URI": "postgres://db"}, "SIGNUP_RATELIMIT_STORAGE_URI must start with one of"),
+    ],
+)
+def test_limit_settings_are_checked(env: dict[str, str], expected: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(expected)):
+        create_app(base_env(**env))
+
+
+def token(page: str) -> str:
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+
+
+def sign_up_through(instance: int, username: str) -> int:
+    client = LoopbackClient(f"http://127.0.0.1:{instance}", source="127.0.0.7")
+    _, _, page = client.request("GET", "/signup")
+    status, _, _ = client.request("POST", "/signup", {**SIGNUP, "username": username, "csrf_token": token(page)})
+    return status
+
+
+def test_limits_hold_across_instances_that_share_redis(local_pool: emulator.LocalPool, tmp_path: Path) -> None:
+    with redis_server(tmp_path / "redis") as redis_port:
+        env = base_env(
+            **local_pool.environment(),
+            SIGNUP_RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{redis_port}/0",
+            SIGNUP_RATELIMIT_SIGNUP="2/minute",
+        )
+        with gunicorn(env, tmp_path / "a.log") as a, gunicorn(env, tmp_path / "b.log") as b:
+            assert sign_up_through(a, "one@example.com") == 302
+            assert sign_up_through(b, "two@example.com") == 302
+            assert sign_up_through(a, "three@example.com") == 429
+            assert sign_up_through(b, "four@example.com") == 429
+
+
+def test_a_redis_outage_lets_sign_ups_through(local_pool: emulator.LocalPool, tmp_path: Path) -> None:
+    closed = emulator.free_port()
+    env = base_env(**local_pool.environment(), SIGNUP_RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{closed}/0")
+    with gunicorn(env, tmp_path / "a.log") as a:
+        assert sign_up_through(a, "outage@example.com") == 302
+    assert "Rate-limit storage unavailable" in (tmp_path / "a.log").read_text()
