@@ -11,13 +11,14 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import phonenumbers
 from babel import Locale
 from babel.lists import format_list
 from email_validator import EmailNotValidError, validate_email
+from flask import request
 from flask_babel import LazyString, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -38,6 +39,7 @@ from wtforms import (
 )
 from wtforms.validators import (
     URL,
+    AnyOf,
     DataRequired,
     EqualTo,
     InputRequired,
@@ -45,6 +47,7 @@ from wtforms.validators import (
     NumberRange,
     Optional,
     Regexp,
+    StopValidation,
     ValidationError,
 )
 
@@ -57,6 +60,7 @@ MAX_CODE_LENGTH = 2048
 MAX_ENCODED_DATA_LENGTH = 131072
 # The characters Cognito counts as symbols in a password policy.
 COGNITO_SYMBOLS = set("^$*.[]{}()?-\"!@#%&/\\,><':;|_~`+= ")
+TOO_LONG = _l("This is too long. Use at most %(max)d characters.")
 _USERNAME_CATEGORIES = ("L", "M", "S", "N", "P")  # Cognito: letters, marks, symbols, numbers, punctuation
 
 STANDARD_LABELS = {
@@ -138,8 +142,11 @@ class PhoneNumber:
     def __call__(self, form: FlaskForm, field: Field) -> None:
         if not field.data:
             return
+        # The page script's country list, when there is one, says where a local number belongs.
+        chosen = request.form.get(f"{field.name}_region", "")
+        region = chosen if chosen in phonenumbers.SUPPORTED_REGIONS else self.default_region
         try:
-            number = phonenumbers.parse(field.data, self.default_region)
+            number = phonenumbers.parse(field.data, region)
         except phonenumbers.NumberParseException:
             number = None
         if number is None or not phonenumbers.is_valid_number(number):
@@ -185,19 +192,33 @@ class PasswordRules:
         if field.data:
             field.errors.extend(self.broken(field.data))
 
-    def html_rules(self) -> str:
-        """The policy as Apple's passwordrules attribute, so password managers suggest a fitting one."""
-        policy = self.policy
-        parts = [f"minlength: {policy.minimum_length}; maxlength: {MAX_PASSWORD_LENGTH};"]
-        for wanted, klass in (
-            (policy.require_uppercase, "upper"),
-            (policy.require_lowercase, "lower"),
-            (policy.require_numbers, "digit"),
-            (policy.require_symbols, "special"),
-        ):
-            if wanted:
-                parts.append(f"required: {klass};")
-        return " ".join(parts)
+
+class _OneMessage:
+    """A field whose value must first be read (a number, a date): one clear message when it cannot be."""
+
+    unreadable: Any
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            super().process_formdata(valuelist)  # type: ignore[misc]
+        except ValueError as err:
+            raise ValueError(self.unreadable) from err
+
+    def pre_validate(self, form: FlaskForm) -> None:
+        if self.process_errors:  # type: ignore[attr-defined]
+            raise StopValidation()  # the message above is enough; skip the range checks
+
+
+class WholeNumberField(_OneMessage, IntegerField):
+    unreadable = _l("Enter a whole number, like 12.")
+
+
+class DayField(_OneMessage, DateField):
+    unreadable = _l("Enter a date, like 2026-05-31.")
+
+
+class DateTimeField(_OneMessage, DateTimeLocalField):
+    unreadable = _l("Enter a date and time, like 2026-05-31 09:30.")
 
 
 def _strip(value: Any) -> Any:
@@ -241,7 +262,10 @@ def build_forms(
         # Made after the username field: WTForms orders fields by when they were made.
         return StringField(
             _l("Confirmation code"),
-            validators=[InputRequired(_l("Enter the code we sent you.")), Length(max=MAX_CODE_LENGTH)],
+            validators=[
+                InputRequired(_l("Enter the code we sent you.")),
+                Length(max=MAX_CODE_LENGTH, message=TOO_LONG),
+            ],
             filters=[_without_spaces],
             render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "autocapitalize": "none"},
         )
@@ -262,8 +286,8 @@ def _signup_form(
     fields: dict[str, Any] = {"username": _username_field(declaration, check_deliverability)}
     fields["password"] = PasswordField(
         _l("Password"),
-        validators=[InputRequired(_l("Enter a password.")), Length(max=MAX_PASSWORD_LENGTH), rules],
-        render_kw={"autocomplete": "new-password", "passwordrules": rules.html_rules()},
+        validators=[InputRequired(_l("Enter a password.")), Length(max=MAX_PASSWORD_LENGTH, message=TOO_LONG), rules],
+        render_kw={"autocomplete": "new-password"},
     )
     fields["password_confirm"] = PasswordField(
         _l("Confirm password"),
@@ -294,22 +318,22 @@ def _username_field(declaration: Declaration, check_deliverability: bool) -> Fie
             _l("Username"),
             validators=[
                 InputRequired(_l("Enter a username.")),
-                Length(max=MAX_USERNAME_LENGTH),
+                Length(max=MAX_USERNAME_LENGTH, message=TOO_LONG),
                 cognito_username,
             ],
             filters=[_strip],
             render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"},
         )
-    field = _attribute_field(attribute, declaration, check_deliverability, required=True)
+    # Cognito's limit on a username applies to the email address or phone number it doubles as.
+    as_username = replace(attribute, required=True, max_length=min(attribute.max_length, MAX_USERNAME_LENGTH))
+    field = _attribute_field(as_username, declaration, check_deliverability)
     field.kwargs.setdefault("render_kw", {})["autocomplete"] = "username"
     return field
 
 
-def _attribute_field(
-    attribute: Attribute, declaration: Declaration, check_deliverability: bool, *, required: bool | None = None
-) -> Field:
+def _attribute_field(attribute: Attribute, declaration: Declaration, check_deliverability: bool) -> Field:
     """One field for one attribute, with the checks its type, limits and pattern call for."""
-    required = attribute.required if required is None else required
+    required = attribute.required
     label = (
         localized(attribute.label) if attribute.label else STANDARD_LABELS.get(attribute.name, _custom_label(attribute))
     )
@@ -340,15 +364,16 @@ def _attribute_field(
             )
         )
         kwargs["render_kw"]["inputmode"] = "numeric"
-        return IntegerField(validators=validators, **kwargs)
+        return WholeNumberField(validators=validators, **kwargs)
     if kind == "datetime":
-        return DateTimeLocalField(validators=validators, format="%Y-%m-%dT%H:%M", **kwargs)
+        return DateTimeField(validators=validators, format="%Y-%m-%dT%H:%M", **kwargs)
     if kind == "date":
-        return DateField(validators=validators, **kwargs)
+        return DayField(validators=validators, **kwargs)
     if kind == "choice":
-        choices = [] if required and attribute.default else [SelectChoice("", _l("Choose…"))]
-        choices += [SelectChoice(choice) for choice in attribute.choices]
-        return SelectField(choices=choices, validators=validators, **kwargs)
+        # A first, empty option: HTML requires one on a required list, and it says a choice is needed.
+        choices = [SelectChoice("", _l("Choose…")), *(SelectChoice(choice) for choice in attribute.choices)]
+        validators.append(AnyOf(["", *attribute.choices], _l("Choose one of the options.")))
+        return SelectField(choices=choices, validators=validators, validate_choice=False, **kwargs)
 
     validators.append(
         Length(

@@ -6,8 +6,12 @@ session cookie, so any instance behind a load balancer can serve any step.
 
 from __future__ import annotations
 
+import json
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+import phonenumbers
+from babel import Locale
 from babel.lists import format_list
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale, ngettext
@@ -20,6 +24,7 @@ from app.cognito import UNAVAILABLE, CodeDelivery, RequestContext
 from app.errors import AlreadyConfirmed, InvalidInput, SignupError, UsernameExists, UserNotFound
 from app.forms import signup_values
 from app.headers import origin
+from app.i18n import language_names
 from app.redirects import is_allowed_return_url
 
 if TYPE_CHECKING:
@@ -308,6 +313,66 @@ def embedding() -> dict[str, Any] | None:
 @bp.app_template_global()
 def current_locale() -> str:
     return str(get_locale())
+
+
+@bp.app_template_global()
+def language_links() -> list[tuple[str, str, str]]:
+    """(code, name in its own language, address of this page in it) for the language links."""
+    names = language_names(current_app.config["LANGUAGES"])
+    path = request.path if request.method == "GET" or request.endpoint != "signup.resend" else url_for(".confirm")
+    return [(code, name, f"{path}?lang={code}") for code, name in names.items()]
+
+
+@bp.app_template_global()
+def site() -> dict[str, str | None]:
+    """The operator's name, logo and theme stylesheet, for every page."""
+    parts = _parts()
+    stylesheet = url_for(".theme_css", version=parts.theme_version) if parts.settings.theme.customised else None
+    return {"name": parts.settings.site_name, "logo": parts.settings.theme.logo_url, "stylesheet": stylesheet}
+
+
+@bp.get("/theme-<version>.css")
+def theme_css(version: str) -> Response:
+    """The operator's colours and font; its address changes when they do, so it may be cached for long."""
+    return Response(
+        _parts().theme_css, mimetype="text/css", headers={"Cache-Control": "public, max-age=31536000, immutable"}
+    )
+
+
+@bp.app_template_global()
+def password_checklist(form: FlaskForm) -> list[tuple[str, str]]:
+    """The policy's rules, one by one, for the live checklist the page script shows."""
+    policy = form.password_rules.policy
+    rules = [("length", ngettext("At least %(num)d character", "At least %(num)d characters", policy.minimum_length))]
+    for wanted, rule, text in (
+        (policy.require_uppercase, "upper", _l("An uppercase letter")),
+        (policy.require_lowercase, "lower", _l("A lowercase letter")),
+        (policy.require_numbers, "number", _l("A number")),
+        (policy.require_symbols, "symbol", _l("A symbol")),
+    ):
+        if wanted:
+            rules.append((rule, str(text)))
+    return rules
+
+
+@bp.app_template_global()
+def phone_countries() -> dict[str, str]:
+    """For the page script's country list next to a phone number: the allowed regions, named in this language."""
+    declaration = _parts().declaration
+    return {
+        "data-countries": country_list(str(get_locale()), declaration.allowed_phone_regions),
+        "data-country-label": str(_l("Country or region")),
+        "data-region": declaration.default_phone_region or "",
+    }
+
+
+@lru_cache(maxsize=32)
+def country_list(locale: str, allowed: tuple[str, ...]) -> str:
+    """[[region, name, calling code], ...] as JSON, sorted by name in this language."""
+    names = Locale.parse(locale).territories
+    regions = allowed or tuple(phonenumbers.SUPPORTED_REGIONS)
+    rows = [[r, names.get(r, r), phonenumbers.country_code_for_region(r)] for r in regions]
+    return json.dumps(sorted(rows, key=lambda row: str(row[1])), ensure_ascii=False)
 
 
 @bp.app_template_global()

@@ -1,10 +1,23 @@
-// Enhancements only: every page works without this file.
+// Enhancements only: every page works without this file. Texts come from the page (data-*
+// attributes), so this file needs no translation.
 (function () {
   "use strict";
 
-  // After a failed submit, take focus to the list of problems so it is read out first.
+  // After a failed submit, take focus to the list of problems so it is read out first; its links
+  // move focus to the field itself, with its label in view.
   var summary = document.getElementById("error-summary");
-  if (summary) summary.focus();
+  if (summary) {
+    summary.focus();
+    summary.addEventListener("click", function (event) {
+      var link = event.target.closest("a[href^='#']");
+      var input = link && document.getElementById(link.getAttribute("href").slice(1));
+      if (!input) return;
+      event.preventDefault();
+      var label = document.querySelector("label[for='" + input.id + "']");
+      (label || input).scrollIntoView();
+      input.focus({ preventScroll: true });
+    });
+  }
 
   // No double submit: the first click disables the buttons until the next page loads.
   document.querySelectorAll("form[data-once]").forEach(function (form) {
@@ -16,6 +29,98 @@
       }, 0);
     });
   });
+
+  // Show or hide a password, with a real button that says what it does.
+  document.querySelectorAll("input[data-show-label]").forEach(function (input) {
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "button button--secondary button--small";
+    button.textContent = input.dataset.showLabel;
+    button.setAttribute("aria-controls", input.id);
+    button.setAttribute("aria-pressed", "false");
+    button.addEventListener("click", function () {
+      var shown = input.type === "text";
+      input.type = shown ? "password" : "text";
+      button.textContent = shown ? input.dataset.showLabel : input.dataset.hideLabel;
+      button.setAttribute("aria-pressed", shown ? "false" : "true");
+    });
+    input.insertAdjacentElement("afterend", button);
+  });
+
+  // A live checklist of the password policy's rules, ticked off while the person types.
+  var checklist = document.getElementById("password-checklist");
+  var password = document.getElementById("password");
+  if (checklist && password) {
+    var symbols = "^$*.[]{}()?-\"!@#%&/\\,><':;|_~`+= ";
+    var tests = {
+      length: function (v) { return v.length >= Number(checklist.dataset.minimum); },
+      upper: function (v) { return /[A-Z]/.test(v); },
+      lower: function (v) { return /[a-z]/.test(v); },
+      number: function (v) { return /[0-9]/.test(v); },
+      symbol: function (v) {
+        return v.trim().split("").some(function (c) { return symbols.indexOf(c) >= 0; });
+      }
+    };
+    var items = checklist.querySelectorAll("li[data-rule]");
+    items.forEach(function (item) {
+      var state = document.createElement("span");
+      state.className = "visually-hidden";
+      item.appendChild(state);
+    });
+    var update = function () {
+      items.forEach(function (item) {
+        var met = tests[item.dataset.rule](password.value);
+        item.classList.toggle("met", met);
+        item.lastChild.textContent = ": " + (met ? checklist.dataset.met : checklist.dataset.unmet);
+      });
+    };
+    checklist.hidden = false;
+    password.setAttribute("aria-describedby", (password.getAttribute("aria-describedby") || "") + " password-checklist");
+    password.addEventListener("input", update);
+    update();
+  }
+
+  // Phone numbers: a country list beside the input, so a local number ("07400 123456") is read
+  // in the right country; the server turns it into E.164.
+  document.querySelectorAll("input[data-countries]").forEach(function (input) {
+    var countries = JSON.parse(input.dataset.countries);
+    var guess = input.dataset.region || (navigator.language.split("-")[1] || "").toUpperCase();
+    var select = document.createElement("select");
+    select.name = input.name + "_region";
+    select.id = input.id + "_region";
+    select.autocomplete = "tel-country-code";
+    countries.forEach(function (country) {
+      var option = new Option(country[1] + " (+" + country[2] + ")", country[0], false, country[0] === guess);
+      select.add(option);
+    });
+    var label = document.createElement("label");
+    label.htmlFor = select.id;
+    label.textContent = input.dataset.countryLabel;
+    var wrapper = document.createElement("div");
+    wrapper.className = "phone-country";
+    wrapper.appendChild(label);
+    wrapper.appendChild(select);
+    input.insertAdjacentElement("beforebegin", wrapper);
+  });
+
+  // The "send a new code" cooldown, counted down; the button waits with it.
+  var wait = document.getElementById("resend-wait");
+  if (wait) {
+    var seconds = Number(wait.dataset.countdown);
+    var resend = document.querySelector("button[aria-describedby='resend-wait']");
+    if (resend) resend.disabled = true;
+    var timer = setInterval(function () {
+      seconds -= 1;
+      if (seconds > 0) {
+        wait.textContent = wait.dataset.template.replace("{seconds}", seconds);
+        return;
+      }
+      clearInterval(timer);
+      wait.setAttribute("role", "status");
+      wait.textContent = wait.dataset.ready;
+      if (resend) resend.disabled = false;
+    }, 1000);
+  }
 })();
 
 // Advanced security (when the operator turns it on): Cognito's script describes the device, and
