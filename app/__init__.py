@@ -14,6 +14,7 @@ from flask_babel import Babel
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app import i18n, theme
 from app.bots import BotGuard, Captcha
 from app.cognito import CognitoSignup, create_client
 from app.declaration import Declaration, load_declaration
@@ -40,6 +41,8 @@ class Components:
     service: CognitoSignup
     limiter: RateLimiter
     guard: BotGuard
+    theme_css: str
+    theme_version: str
 
 
 def create_app(environ: Mapping[str, str] | None = None, *, cognito_client: Any = None) -> Flask:
@@ -67,10 +70,11 @@ def create_app(environ: Mapping[str, str] | None = None, *, cognito_client: Any 
         MAX_CONTENT_LENGTH=(256 if settings.advanced_security else 64) * 1024,
         MAX_FORM_MEMORY_SIZE=(256 if settings.advanced_security else 64) * 1024,
         MAX_FORM_PARTS=200,
-        BABEL_DEFAULT_LOCALE="en",
+        BABEL_DEFAULT_LOCALE=i18n.DEFAULT,
+        LANGUAGES=i18n.available_languages(ROOT / "app" / "translations"),
     )
     app.session_interface = SessionCookies()
-    Babel(app)
+    Babel(app, locale_selector=i18n.select_locale)
 
     client = cognito_client if cognito_client is not None else create_client(settings)
     guard = BotGuard(
@@ -101,6 +105,8 @@ def create_app(environ: Mapping[str, str] | None = None, *, cognito_client: Any 
             settings.ratelimit_storage_uri, settings.rate_limits or {}, enabled=settings.ratelimit_enabled
         ),
         guard=guard,
+        theme_css=(css := theme.stylesheet(settings.theme)),
+        theme_version=theme.version(css),
     )
 
     app.register_blueprint(bp)
