@@ -48,6 +48,9 @@ def content_security_policy(settings: Settings) -> str:
         provider = CAPTCHA_PROVIDERS[settings.captcha]
         scripts += provider.script_origins
         frames += provider.frame_origins
+    images = ["'self'", "data:"]
+    if settings.theme.logo_url:
+        images.append(origin(settings.theme.logo_url))
     form_action = ["'self'"]
     for url in (settings.success_url, *settings.allowed_return_urls):
         if url and origin(url) not in form_action:
@@ -56,7 +59,7 @@ def content_security_policy(settings: Settings) -> str:
         "default-src": ["'none'"],
         "script-src": scripts,
         "style-src": ["'self'"],
-        "img-src": ["'self'", "data:"],
+        "img-src": images,
         "connect-src": ["'self'"],
         "frame-src": frames or ["'none'"],
         "form-action": form_action,

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from limits import RateLimitItem, parse_many
 
 from app.errors import ConfigError
+from app.theme import FONT_FAMILY, HEX_COLOUR, Theme
 
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
 _POOL_ID = re.compile(r"([a-z]{2}(?:-[a-z]+)+-\d{1,2})_[0-9A-Za-z]{1,55}")
@@ -66,6 +67,8 @@ class Settings:
     captcha_secret_key: str = ""
     captcha_verify_url: str = ""
     hide_existing_users: bool = False
+    site_name: str = ""
+    theme: Theme = field(default_factory=Theme)
 
     @property
     def embedded(self) -> bool:
@@ -168,6 +171,12 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         captcha_secret_key=captcha_keys["SIGNUP_CAPTCHA_SECRET_KEY"],
         captcha_verify_url=read.text("SIGNUP_CAPTCHA_VERIFY_URL", check=_check_url),
         hide_existing_users=read.flag("SIGNUP_HIDE_EXISTING_USERS"),
+        site_name=read.text("SIGNUP_SITE_NAME"),
+        theme=Theme(
+            brand_colour=read.text("SIGNUP_THEME_BRAND_COLOR", check=_check_colour) or None,
+            logo_url=read.text("SIGNUP_THEME_LOGO_URL", check=_check_url) or None,
+            font=read.text("SIGNUP_THEME_FONT", check=_check_font) or None,
+        ),
     )
     if read.problems:
         raise ConfigError(read.problems)
@@ -211,6 +220,14 @@ def _check_storage(value: str) -> str | None:
 
 def _check_captcha(value: str) -> str | None:
     return None if value.lower() in CAPTCHA_PROVIDERS else "must be turnstile or recaptcha"
+
+
+def _check_colour(value: str) -> str | None:
+    return None if HEX_COLOUR.fullmatch(value) else "must be a hex colour such as #0b5cad"
+
+
+def _check_font(value: str) -> str | None:
+    return None if FONT_FAMILY.fullmatch(value) else "must be a CSS font-family list such as 'Inter, sans-serif'"
 
 
 def _check_secret_key(value: str) -> str | None:
