@@ -4,13 +4,25 @@ VENV := .venv
 MINISTACK_VENV := .venv-ministack
 PIP_QUIET := --quiet --disable-pip-version-check
 
-.PHONY: run test lint
+.PHONY: run test lint translations screenshots
 run: $(VENV)/.runtime $(MINISTACK_VENV)/.ready  ## run the app against a local Cognito
 	$(VENV)/bin/python -m local.run
 
 test: $(VENV)/.dev $(MINISTACK_VENV)/.ready  ## install everything the tests use, then run them all
 	scripts/install-test-packages
+	$(MAKE) node_modules/.ready
 	$(VENV)/bin/python -m pytest
+
+# After changing a message: extract, merge into every catalogue, translate the new entries in
+# app/translations/<lang>/LC_MESSAGES/messages.po, then run this again to compile them.
+translations: $(VENV)/.runtime
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l --no-location --sort-output --omit-header -o app/translations/messages.pot .
+	$(VENV)/bin/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching --omit-header
+	$(VENV)/bin/pybabel compile -d app/translations --use-fuzzy
+
+screenshots: $(VENV)/.dev $(MINISTACK_VENV)/.ready  ## the README's pictures, in docs/screenshots/
+	scripts/install-test-packages
+	$(VENV)/bin/python -m scripts.screenshots
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/mypy app
@@ -22,6 +34,11 @@ $(VENV)/.runtime: requirements.txt
 
 $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(VENV)/bin/pip install $(PIP_QUIET) -r requirements-dev.txt
+	touch $@
+
+# axe-core and the Nu HTML Checker, for the page checks (their install scripts are not needed).
+node_modules/.ready: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
 # ministack pins botocore exactly, so it gets a virtual environment of its own.

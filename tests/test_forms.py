@@ -75,7 +75,7 @@ def test_form_page_shows_every_declared_field(stub_app: Any) -> None:
         ({"custom_company": "x" * 65}, "custom_company", "Use at most 64 characters."),
         ({"custom_seats": "0"}, "custom_seats", "Enter a whole number from 1 to 500."),
         ({"custom_seats": "501"}, "custom_seats", "Enter a whole number from 1 to 500."),
-        ({"custom_plan": "platinum"}, "custom_plan", "Not a valid choice."),
+        ({"custom_plan": "platinum"}, "custom_plan", "Choose one of the options."),
         ({"custom_plan": ""}, "custom_plan", "Choose an option."),
     ],
 )
@@ -87,6 +87,17 @@ def test_invalid_input_gets_a_clear_message_on_its_field(
     assert message in field_errors(page, field)
     assert 'id="error-summary"' in page
     assert f'<a href="#{field}">' in page
+
+
+def test_a_value_that_is_not_a_number_gets_one_message(stub_app: Any) -> None:
+    status, page = post(stub_app.test_client(), custom_seats="twelve")
+    assert status == 422
+    assert field_errors(page, "custom_seats") == ["Enter a whole number, like 12."]
+
+
+def test_a_too_long_username_is_named(stub_app: Any) -> None:
+    _, page = post(stub_app.test_client(), username="a" * 120 + "@example.com")
+    assert field_errors(page, "username")
 
 
 def test_everything_typed_but_the_password_comes_back(stub_app: Any) -> None:

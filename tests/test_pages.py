@@ -1,0 +1,244 @@
+"""Every page, in every state, checked in real Chromium with axe-core (WCAG 2.x A and AA) and by the
+Nu HTML Checker; the whole flow works with JavaScript turned off; the enhancements work with it on."""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from app import create_app
+from app.declaration import load_declaration
+from local import emulator
+
+from .browser import chromium
+from .conftest import ROOT, SAMPLE, SIGNUP, base_env, submit
+from .servers import gunicorn
+
+pytestmark = pytest.mark.browser
+
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+VNU = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+VIEWPORTS = {"phone": {"width": 375, "height": 812}, "desktop": {"width": 1280, "height": 900}}
+
+
+@pytest.fixture(scope="module")
+def site(cognito_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """The app against the emulator, a twin with a sign-up limit of one, and a twin with Cognito gone."""
+    pool = emulator.provision(cognito_endpoint, load_declaration(SAMPLE), name=f"pages{secrets.token_hex(3)}")
+    logs = tmp_path_factory.mktemp("pages")
+    env = base_env(**pool.environment())
+    limited = {**env, "SIGNUP_RATELIMIT_SIGNUP": "1/hour"}
+    gone = {**env, "COGNITO_ENDPOINT_URL": f"http://127.0.0.1:{emulator.free_port()}"}
+    with (
+        gunicorn(env, logs / "app.log") as app,
+        gunicorn(limited, logs / "limited.log") as limited_port,
+        gunicorn(gone, logs / "gone.log") as gone_port,
+    ):
+        yield {
+            "app": f"http://localhost:{app}",
+            "limited": f"http://localhost:{limited_port}",
+            "gone": f"http://localhost:{gone_port}",
+        }
+
+
+def fill_signup(page: Any, email: str) -> None:
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password", exact=True).fill("Correct-Horse-9")
+    page.get_by_label("Confirm password").fill("Correct-Horse-9")
+    page.get_by_label("First name").fill("Ann")
+    page.get_by_label("Plan").select_option("team")
+
+
+def create_account(page: Any) -> None:
+    page.get_by_role("button", name="Create account").click()
+
+
+class Pages:
+    """Walks the app through every state; after each step, runs axe over the page."""
+
+    def __init__(self, page: Any, label: str) -> None:
+        self.page, self.label = page, label
+        self.violations: dict[str, list[Any]] = {}
+
+    def check(self, state: str) -> None:
+        self.page.wait_for_load_state()
+        self.page.add_script_tag(path=str(AXE))
+        result = self.page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS)
+        found = [
+            {"id": v["id"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]]} for v in result["violations"]
+        ]
+        self.violations[f"{self.label}/{state}"] = found
+
+
+def walk(page: Any, site: dict[str, str], pages: Pages, email: str) -> None:
+    page.goto(f"{site['app']}/signup")
+    pages.check("signup")
+    create_account(page)
+    expect(page.locator("#error-summary")).to_be_focused()
+    pages.check("signup-errors")
+    fill_signup(page, email)
+    create_account(page)
+    page.get_by_label("Confirmation code").fill("000000")
+    page.get_by_role("button", name="Confirm account").click()
+    expect(page.locator("#code-error-1")).to_be_visible()
+    pages.check("confirm-error")
+    page.get_by_label("Confirmation code").fill(emulator.LOCAL_CODE)
+    page.get_by_role("button", name="Confirm account").click()
+    expect(page.get_by_role("heading", name="Your account is ready")).to_be_visible()
+    pages.check("done")
+    page.context.clear_cookies()
+    page.goto(f"{site['app']}/signup/confirm")
+    pages.check("confirm-returning")
+    page.goto(f"{site['app']}/no-such-page")
+    pages.check("404")
+    for attempt in range(2):  # the second sign-up from this address is over the limit
+        page.goto(f"{site['limited']}/signup")
+        fill_signup(page, f"{attempt}-{email}")
+        create_account(page)
+    expect(page.get_by_text("Too many sign-ups from your network.")).to_be_visible()
+    pages.check("429")
+    page.goto(f"{site['gone']}/signup")
+    fill_signup(page, email)
+    create_account(page)
+    expect(page.get_by_text("We could not reach the account service.")).to_be_visible()
+    pages.check("503")
+    page.goto(f"{site['app']}/signup?lang=de")
+    pages.check("signup-de")
+    page.goto(f"{site['app']}/signup?lang=es")
+    pages.check("signup-es")
+
+
+@pytest.fixture(scope="module")
+def checked(playwright: Any, site: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> list[Pages]:
+    walked = []
+    for n, (size, viewport) in enumerate(VIEWPORTS.items()):
+        for scheme in ("light", "dark"):
+            profile = tmp_path_factory.mktemp(f"profile-{size}-{scheme}")
+            with chromium(playwright, profile, viewport=viewport, color_scheme=scheme, bypass_csp=True) as browser:
+                page = browser.new_page()
+                pages = Pages(page, f"{size}-{scheme}")
+                walk(page, site, pages, f"{size}-{scheme}-{n}@example.com")
+                walked.append(pages)
+    return walked
+
+
+def test_axe_finds_no_wcag_a_or_aa_violation_on_any_page(checked: list[Pages]) -> None:
+    assert len(checked) == 4 and all(len(p.violations) == 10 for p in checked)
+    failures = {state: found for p in checked for state, found in p.violations.items() if found}
+    assert failures == {}, json.dumps(failures, indent=2)
+
+
+def served_pages(pool: emulator.LocalPool, out: Path) -> list[str]:
+    """The HTML the server sends in each state (what the checker must see, before any script runs)."""
+    env = base_env(**pool.environment())
+    pages: dict[str, Any] = {}
+    client = create_app(env).test_client()
+    pages["signup"] = client.get("/signup")
+    pages["signup-errors"] = submit(client, "/signup", {})
+    submit(client, "/signup", {**SIGNUP, "username": "vnu@example.com"})
+    pages["confirm"] = client.get("/signup/confirm")
+    pages["confirm-error"] = submit(client, "/signup/confirm", {"code": "000000"})
+    submit(client, "/signup/confirm", {"code": emulator.LOCAL_CODE})
+    pages["done"] = client.get("/signup/done")
+    pages["confirm-returning"] = create_app(env).test_client().get("/signup/confirm")
+    pages["404"] = client.get("/no-such-page")
+    pages["405"] = client.put("/signup")
+    limited = create_app({**env, "SIGNUP_RATELIMIT_SIGNUP": "1/hour"}).test_client()
+    submit(limited, "/signup", {**SIGNUP, "username": "vnu1@example.com"})
+    pages["429"] = submit(limited, "/signup", {**SIGNUP, "username": "vnu2@example.com"})
+    gone = create_app({**env, "COGNITO_ENDPOINT_URL": f"http://127.0.0.1:{emulator.free_port()}"})
+    pages["503"] = submit(gone.test_client(), "/signup", SIGNUP)
+    for lang in ("de", "es"):
+        pages[f"signup-{lang}"] = client.get(f"/signup?lang={lang}")
+    assert [pages[s].status_code for s in ("404", "405", "429", "503")] == [404, 405, 429, 503]
+    files = []
+    for state, response in pages.items():
+        files.append(str(out / f"{state}.html"))
+        Path(files[-1]).write_bytes(response.get_data())
+    return files
+
+
+@pytest.mark.skipif(shutil.which("java") is None, reason="the Nu HTML Checker needs Java")
+def test_the_nu_html_checker_finds_no_error_on_any_page(local_pool: emulator.LocalPool, tmp_path: Path) -> None:
+    files = served_pages(local_pool, tmp_path)
+    result = subprocess.run(
+        ["java", "-jar", str(VNU), "--errors-only", "--format", "json", *files],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    messages = json.loads(result.stderr or '{"messages": []}')["messages"]
+    assert messages == [], json.dumps(messages, indent=2)
+
+
+def test_the_whole_flow_works_without_javascript(playwright: Any, site: dict[str, str], tmp_path: Path) -> None:
+    with chromium(playwright, tmp_path / "profile", java_script_enabled=False) as browser:
+        page = browser.new_page()
+        page.goto(f"{site['app']}/signup")
+        create_account(page)  # errors come back from the server, in the page
+        expect(page.locator("#error-summary")).to_contain_text("Enter your email address.")
+        fill_signup(page, "nojs@example.com")
+        create_account(page)
+        page.get_by_label("Confirmation code").fill("000000")
+        page.get_by_role("button", name="Confirm account").click()
+        expect(page.locator("#code-error-1")).to_contain_text("That code is not right.")
+        page.get_by_role("button", name="Send a new code").click()
+        expect(page.get_by_text("We sent you a new code.")).to_be_visible()
+        page.get_by_label("Confirmation code").fill(emulator.LOCAL_CODE)
+        page.get_by_role("button", name="Confirm account").click()
+        expect(page.get_by_role("heading", name="Your account is ready")).to_be_visible()
+        # No enhancement appeared: the password checklist stays hidden, no toggle buttons.
+        page.goto(f"{site['app']}/signup")
+        expect(page.locator("#password-checklist")).to_be_hidden()
+        expect(page.get_by_role("button", name="Show password")).to_have_count(0)
+
+
+def test_with_javascript_the_password_checklist_and_toggle_help(
+    playwright: Any, site: dict[str, str], tmp_path: Path
+) -> None:
+    with chromium(playwright, tmp_path / "profile") as browser:
+        page = browser.new_page()
+        page.goto(f"{site['app']}/signup")
+        checklist = page.locator("#password-checklist")
+        expect(checklist).to_be_visible()
+        password = page.get_by_label("Password", exact=True)
+        password.fill("abc")
+        expect(checklist.locator("li.met")).to_have_count(1)  # a lowercase letter
+        password.fill("Abcdefg1!")
+        expect(checklist.locator("li.met")).to_have_count(5)
+        expect(checklist.locator("li[data-rule=length]")).to_contain_text("done")
+        toggle = page.get_by_role("button", name="Show password").first
+        toggle.click()
+        expect(password).to_have_attribute("type", "text")
+        expect(page.get_by_role("button", name="Hide password").first).to_have_attribute("aria-pressed", "true")
+
+
+def test_a_second_click_does_not_send_the_form_twice(playwright: Any, site: dict[str, str], tmp_path: Path) -> None:
+    with chromium(playwright, tmp_path / "profile") as browser:
+        page = browser.new_page()
+        posts = []
+        page.on("request", lambda r: posts.append(r) if r.method == "POST" else None)
+        page.goto(f"{site['app']}/signup")
+        page.get_by_role("button", name="Create account").dblclick()
+        expect(page.locator("#error-summary")).to_be_visible()
+        assert len(posts) == 1
+
+
+def test_the_language_is_kept_through_the_flow(playwright: Any, site: dict[str, str], tmp_path: Path) -> None:
+    with chromium(playwright, tmp_path / "profile", locale="en-GB") as browser:
+        page = browser.new_page()
+        page.goto(f"{site['app']}/signup?lang=de")
+        expect(page.locator("html")).to_have_attribute("lang", "de")
+        page.goto(f"{site['app']}/signup/confirm")
+        expect(page.locator("html")).to_have_attribute("lang", "de")
+        assert re.search(r"Code", page.locator("h1").inner_text() + page.locator("main").inner_text())
