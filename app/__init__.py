@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,8 @@ class Components:
     guard: BotGuard
     theme_css: str
     theme_version: str
+    # Pages and fragments that look the same to everyone who reads one language (see app.views).
+    rendered: dict[Any, Any] = field(default_factory=dict)
 
 
 def create_app(environ: Mapping[str, str] | None = None, *, cognito_client: Any = None) -> Flask:
@@ -66,6 +68,9 @@ def create_app(environ: Mapping[str, str] | None = None, *, cognito_client: Any 
         # A confirmation code lives 24 hours; a form left open that long still posts.
         WTF_CSRF_TIME_LIMIT=24 * 3600,
         WTF_CSRF_SSL_STRICT=True,
+        # Every message is the app's own (translated in its catalogues), so WTForms' catalogue,
+        # which Flask-WTF would otherwise load on every request, is not needed.
+        WTF_I18N_ENABLED=False,
         # A real form is a few kilobytes; advanced-security data can add up to 128 KiB.
         MAX_CONTENT_LENGTH=(256 if settings.advanced_security else 64) * 1024,
         MAX_FORM_MEMORY_SIZE=(256 if settings.advanced_security else 64) * 1024,

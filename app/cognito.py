@@ -62,6 +62,9 @@ def create_client(settings: Settings) -> Any:
         read_timeout=settings.read_timeout,
         retries={"mode": "standard", "total_max_attempts": settings.max_attempts},
         max_pool_connections=settings.threads,
+        # The forms check every value first; Cognito's own InvalidParameterException (which the
+        # app maps) is a better answer than botocore's client-side one, and it saves CPU.
+        parameter_validation=False,
         user_agent_extra="cognito-signup",
     )
     return boto3.session.Session().client(

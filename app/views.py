@@ -13,10 +13,21 @@ from typing import TYPE_CHECKING, Any
 import phonenumbers
 from babel import Locale
 from babel.lists import format_list
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import get_locale, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import generate_csrf
+from markupsafe import escape
 from werkzeug.wrappers import Response
 
 from app.bots import HONEYPOT_FIELD, STARTED_FIELD
@@ -66,6 +77,8 @@ def index() -> Response:
 @bp.route("/signup", methods=["GET", "POST"])
 def signup() -> Any:
     parts = _parts()
+    if request.method == "GET" and _is_plain_visit():
+        return _untouched_page("signup.html", parts.forms.signup, (), {_STAMP_MARK: parts.guard.stamp()})
     form = parts.forms.signup()
     if not form.validate_on_submit():
         return _page("signup.html", form)
@@ -103,6 +116,8 @@ def signup() -> Any:
 def confirm() -> Any:
     """The code page; for a person with no session (another browser, the next day) it asks who they are."""
     parts = _parts()
+    if request.method == "GET" and _is_plain_visit():
+        return _untouched_confirm_page()
     form = _confirm_form()
     if not form.validate_on_submit():
         return _page("confirm.html", form)
@@ -154,6 +169,59 @@ def resend() -> Any:
 @bp.get("/signup/done")
 def done() -> str:
     return render_template("done.html", continue_url=_success_url_for_this_window())
+
+
+# Markers for the values that differ between two visitors of an untouched page.
+_CSRF_MARK = "__csrf_token__"
+_STAMP_MARK = "__form_shown_at__"
+_DESTINATION_MARK = "__code_destination__"
+_WAIT_MARK = "__resend_wait__"
+
+
+def _is_plain_visit() -> bool:
+    """A GET with nothing one-off to show: no notice, no message for an embedding page."""
+    return not ({"_flashes", "events"} & session.keys()) and not _parts().settings.advanced_security
+
+
+def _untouched_page(
+    template: str, form_class: type[FlaskForm], variant: tuple[Any, ...], values: dict[str, str], **context: Any
+) -> str:
+    """A page whose form nobody has posted yet.
+
+    Apart from a few values (the CSRF token, the form's time stamp, where the code went) it is the
+    same for everyone who reads one language, so it is rendered once per language and variant with
+    markers in place of those values, which are then filled in for each request. Most requests are
+    for these pages, and rendering a form is most of what a page costs.
+    """
+    rendered = _parts().rendered
+    key = (template, str(get_locale()), *variant)
+    if key not in rendered:
+        form = form_class()
+        form.csrf_token.current_token = _CSRF_MARK
+        if STARTED_FIELD in form:
+            form[STARTED_FIELD].data = _STAMP_MARK
+        rendered[key] = render_template(template, form=form, **{"pending": None, "resend_wait": 0, **context})
+    page = rendered[key].replace(_CSRF_MARK, generate_csrf())
+    for mark, value in values.items():
+        page = page.replace(mark, value)
+    return page
+
+
+def _untouched_confirm_page() -> str:
+    pending = session.get("pending")
+    forms = _parts().forms
+    if not pending:
+        return _untouched_page("confirm.html", forms.confirm_returning, ("returning",), {})
+    wait = _resend_wait()
+    has_destination = bool(pending["destination"])
+    return _untouched_page(
+        "confirm.html",
+        forms.confirm,
+        (pending["medium"], has_destination, bool(wait)),
+        {_DESTINATION_MARK: str(escape(pending["destination"])), _WAIT_MARK: str(wait)},
+        pending={**pending, "destination": _DESTINATION_MARK if has_destination else ""},
+        resend_wait=_WAIT_MARK if wait else 0,
+    )
 
 
 def _confirm_form() -> FlaskForm:
