@@ -1,11 +1,13 @@
 """gunicorn settings, read from the environment so each deployment tunes them without a rebuild.
 
-Sign-up requests spend nearly all their time waiting on Cognito, so each worker process runs many
+Sign-up requests spend most of their time waiting on Cognito, so each worker process runs many
 threads (gthread): a few processes (one per CPU) use the cores, and the threads cover the waiting.
 """
 
 import multiprocessing
 import os
+import shutil
+import tempfile
 
 bind = os.environ.get("SIGNUP_BIND") or f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("SIGNUP_WORKERS") or multiprocessing.cpu_count())
@@ -17,9 +19,61 @@ preload_app = True
 # Cognito's read timeout plus margin; a request never legitimately takes longer.
 timeout = 30
 graceful_timeout = 20
-keepalive = 5
+# Keep idle client connections this long; behind a load balancer make it longer than the
+# balancer's own idle timeout (an AWS ALB's is 60 s), or it may reuse a closed connection (502).
+keepalive = int(os.environ.get("SIGNUP_KEEPALIVE") or 5)
 # Managed through signals (TERM for a graceful stop), as containers and process managers expect;
 # no control socket in the home directory, which several instances on one host would share.
 control_socket_disable = True
-accesslog = "-"
-errorlog = "-"
+
+# Logs: one JSON object a line on standard output, gunicorn's own included. The app writes a line
+# per request itself (app.logs), with the route, the request id and the duration, so gunicorn's
+# access log would only repeat it.
+accesslog = None
+_level = os.environ.get("SIGNUP_LOG_LEVEL", "INFO").upper()
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "app.logs.JsonFormatter"}},
+    "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout"}},
+    "root": {"level": _level, "handlers": ["stdout"]},
+    "loggers": {
+        "gunicorn.error": {"level": _level, "handlers": ["stdout"], "propagate": False},
+        "gunicorn.access": {"level": _level, "handlers": ["stdout"], "propagate": False},
+    },
+}
+
+# Metrics: every worker writes its counts to files in one directory, which Prometheus' client adds
+# up (multiprocess mode). It must be set before the app (and prometheus_client) is imported.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="signup-metrics-")
+_metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+os.makedirs(_metrics_dir, exist_ok=True)
+for _name in os.listdir(_metrics_dir):  # counts of an earlier run would be added in
+    os.remove(os.path.join(_metrics_dir, _name))
+
+
+def when_ready(server):
+    """SIGNUP_METRICS_BIND (host:port): serve the metrics there, from the master, apart from the app."""
+    address = os.environ.get("SIGNUP_METRICS_BIND")
+    if address:
+        from prometheus_client import CollectorRegistry, start_http_server
+        from prometheus_client.multiprocess import MultiProcessCollector
+
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)
+        host, _, port = address.rpartition(":")
+        start_http_server(int(port), addr=host, registry=registry)
+        server.log.info("Metrics served at http://%s/metrics", address)
+
+
+def child_exit(server, worker):
+    """A worker that is gone stops counting towards live values (prometheus_client's rule)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if _metrics_dir.startswith(tempfile.gettempdir()) and "signup-metrics-" in _metrics_dir:
+        shutil.rmtree(_metrics_dir, ignore_errors=True)

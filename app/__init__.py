@@ -22,7 +22,7 @@ from app.errors import ConfigError
 from app.forms import FormClasses, build_forms
 from app.headers import add_security_headers
 from app.health import bp as health_bp
-from app.logs import keep_secrets_out_of_logs
+from app.logs import keep_secrets_out_of_logs, log_requests
 from app.ratelimit import RateLimiter
 from app.secrets import with_stored_secrets
 from app.settings import Settings, load_settings
@@ -117,6 +117,7 @@ def create_app(environ: Mapping[str, str] | None = None, *, cognito_client: Any 
     app.register_blueprint(bp)
     app.register_blueprint(health_bp)
     add_security_headers(app, settings)
+    log_requests(app)
     if settings.trusted_proxies:
         # Trust exactly as many X-Forwarded-* hops as there are proxies; anything a client adds
         # further left is ignored, so it cannot choose the IP address Cognito sees.

@@ -1,13 +1,33 @@
-"""Logging rules that keep secrets out of every log line."""
+"""Logs: one JSON object a line, a line per request and per Cognito call, and never a secret.
+
+gunicorn.conf.py installs JsonFormatter for the whole process (gunicorn's own logs included), so
+operators can search every field. Nothing that could be a secret is ever put in a record: no
+password, client secret, SecretHash, confirmation code or cookie; email addresses are masked in
+every line, whoever logs them.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
+import re
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask, g, has_request_context, request
+from werkzeug.wrappers import Response
 
 # botocore logs whole request and response bodies at DEBUG from these two loggers, and a SignUp
 # body holds the password and the SecretHash. Their DEBUG records are dropped by a filter on the
 # loggers themselves, so no level setting (root at DEBUG, or these loggers at DEBUG) brings them back.
 _BODY_LOGGERS = ("botocore.endpoint", "botocore.parsers")
+_EMAIL = re.compile(r"([\w.+-])[\w.+-]*@([\w-])[\w.-]*\.([a-z]{2,})", re.IGNORECASE)
+_REQUEST_ID = re.compile(r"[\w.:;=/+-]{1,128}")
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+
+requests_log = logging.getLogger("signup.request")
 
 
 class _NoBodies(logging.Filter):
@@ -20,3 +40,63 @@ def keep_secrets_out_of_logs() -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(f, _NoBodies) for f in logger.filters):
             logger.addFilter(_NoBodies())
+
+
+def mask_emails(text: str) -> str:
+    """a.person@example.com becomes a***@e***.com: enough to tell lines apart, not to identify anyone."""
+    return _EMAIL.sub(r"\1***@\2***.\3", text)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line: time, level, logger, message, any extra fields, and the request id."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": mask_emails(record.getMessage()),
+        }
+        for key, value in vars(record).items():
+            if key not in _STANDARD and not key.startswith("_"):
+                entry[key] = mask_emails(value) if isinstance(value, str) else value
+        if "request_id" not in entry and has_request_context() and "request_id" in g:
+            entry["request_id"] = g.request_id
+        if record.exc_info:
+            entry["exception"] = mask_emails(self.formatException(record.exc_info))
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def log_requests(app: Flask) -> None:
+    """A line per request: method, route, status, duration, request id and client address.
+
+    The id comes from X-Request-ID or X-Amzn-Trace-Id (a load balancer's) when they look like one,
+    else it is made up; the response carries it back in X-Request-ID.
+    """
+
+    @app.before_request
+    def start() -> None:
+        g.started = time.perf_counter()
+        given = request.headers.get("X-Request-ID") or request.headers.get("X-Amzn-Trace-Id") or ""
+        g.request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+
+    @app.after_request
+    def finish(response: Response) -> Response:
+        started = g.get("started", time.perf_counter())
+        request_id = g.get("request_id") or uuid.uuid4().hex
+        response.headers["X-Request-ID"] = request_id
+        requests_log.info(
+            "%s %s %s",
+            request.method,
+            request.path,
+            response.status_code,
+            extra={
+                "method": request.method,
+                "route": request.url_rule.rule if request.url_rule else "unmatched",
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                "request_id": request_id,
+                "client": request.remote_addr,
+            },
+        )
+        return response

@@ -76,7 +76,7 @@ def test_no_secret_reaches_a_log_or_a_page_in_the_whole_flow(
 
 
 def test_no_secret_reaches_gunicorns_debug_output(local_pool: emulator.LocalPool, tmp_path: Path) -> None:
-    env = base_env(**local_pool.environment(), SECRET_KEY=CANARY_SECRET_KEY, GUNICORN_CMD_ARGS="--log-level debug")
+    env = base_env(**local_pool.environment(), SECRET_KEY=CANARY_SECRET_KEY, SIGNUP_LOG_LEVEL="DEBUG")
     with gunicorn(env, tmp_path / "app.log") as port:
         client = LoopbackClient(f"http://127.0.0.1:{port}", source="127.0.0.1")
         _, _, page = client.request("GET", "/signup")
@@ -85,7 +85,7 @@ def test_no_secret_reaches_gunicorns_debug_output(local_pool: emulator.LocalPool
         assert client.request("POST", "/signup", signup)[0] == 302
         cookies = list(client.cookies.values())
     output = (tmp_path / "app.log").read_text()
-    assert "[DEBUG]" in output
+    assert '"level": "DEBUG"' in output
     for name, value in canaries(local_pool, "ann@example.com", cookies).items():
         assert value not in output, f"{name} reached gunicorn's output"
 

@@ -1,0 +1,101 @@
+"""Logs: JSON lines, one a request and one a Cognito call, gunicorn's too; no secret and no raw email."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.cognito import secret_hash
+from app.logs import JsonFormatter, mask_emails
+from local import emulator
+
+from .conftest import SIGNUP, base_env
+from .servers import LoopbackClient, gunicorn
+
+PASSWORD = "Canary-Pa55word!"
+WRONG_CODE = "987650"
+
+
+def test_emails_are_masked() -> None:
+    assert mask_emails("user Ann.Lee+x@Example.co.uk failed") == "user A***@E***.uk failed"
+
+
+def test_a_record_becomes_one_json_line_with_its_fields() -> None:
+    record = logging.makeLogRecord(
+        {"name": "app.cognito", "levelname": "INFO", "msg": "hello %s", "args": ("bob@example.com",), "outcome": "ok"}
+    )
+    line = JsonFormatter().format(record)
+    entry = json.loads(line)
+    assert "\n" not in line
+    assert entry["message"] == "hello b***@e***.com"
+    assert entry["outcome"] == "ok" and entry["logger"] == "app.cognito" and entry["level"] == "INFO"
+
+
+def test_an_exception_is_one_line_too() -> None:
+    try:
+        raise ValueError("broken for eve@example.org")
+    except ValueError:
+        record = logging.makeLogRecord({"msg": "failed", "exc_info": sys.exc_info()})
+    entry = json.loads(JsonFormatter().format(record))
+    assert "ValueError" in entry["exception"] and "eve@example.org" not in entry["exception"]
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({"X-Request-ID": "abc-123"}, "abc-123"),
+        ({"X-Amzn-Trace-Id": "Root=1-67891233-abcdef012345678912345678"}, "Root=1-67891233-abcdef012345678912345678"),
+        ({"X-Request-ID": 'bad id", "level": "ERROR'}, None),
+        ({"X-Request-ID": "x" * 500}, None),
+        ({}, None),
+    ],
+)
+def test_the_request_id_comes_from_the_balancer_or_is_made_up(
+    stub_app: Any, caplog: pytest.LogCaptureFixture, headers: dict[str, str], expected: str | None
+) -> None:
+    caplog.set_level(logging.INFO, logger="signup.request")
+    response = stub_app.test_client().get("/signup", headers=headers)
+    request_id = response.headers["X-Request-ID"]
+    assert request_id == expected if expected else len(request_id) == 32
+    (line,) = [r for r in caplog.records if r.name == "signup.request"]
+    assert (line.method, line.route, line.status, line.request_id) == ("GET", "/signup", 200, request_id)
+    assert line.duration_ms >= 0 and line.client == "127.0.0.1"
+
+
+def test_gunicorn_writes_only_json_lines_without_secrets(local_pool: emulator.LocalPool, tmp_path: Path) -> None:
+    env = base_env(**local_pool.environment(), SIGNUP_LOG_LEVEL="DEBUG")
+    signup = {**SIGNUP, "password": PASSWORD, "password_confirm": PASSWORD}
+    with gunicorn(env, tmp_path / "app.log") as port:
+        client = LoopbackClient(f"http://127.0.0.1:{port}", source="127.0.0.9")
+        for path, form in (("/signup", signup), ("/signup/confirm", {"code": WRONG_CODE})):
+            _, _, page = client.request("GET", path)
+            token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+            client.request("POST", path, {**form, "csrf_token": token}, {"X-Request-ID": f"req-{path[-6:]}"})
+        cookies = list(client.cookies.values())
+    lines = (tmp_path / "app.log").read_text().splitlines()
+    entries = [json.loads(line) for line in lines]  # every line is JSON
+    assert any(e["logger"] == "gunicorn.error" and "Booting worker" in e["message"] for e in entries)
+    requests = [e for e in entries if e["logger"] == "signup.request" and e["route"] != "/healthz"]
+    assert {"method", "route", "status", "duration_ms", "request_id", "client"} <= requests[0].keys()
+    assert {"POST", "GET"} == {e["method"] for e in requests}
+    assert all(e["client"] == "127.0.0.9" for e in requests)
+    calls = [e for e in entries if e["logger"] == "app.cognito" and "operation" in e]
+    assert [(c["operation"], c["outcome"]) for c in calls] == [
+        ("SignUp", "ok"),
+        ("ConfirmSignUp", "CodeMismatchException"),
+    ]
+    assert all(c["latency_ms"] >= 0 for c in calls)
+    assert calls[0]["request_id"] == "req-signup"
+    text = "\n".join(lines)
+    secrets = [
+        PASSWORD,
+        local_pool.client_secret,
+        secret_hash(local_pool.client_secret, "ann@example.com", local_pool.client_id),
+    ]
+    for secret in [*secrets, WRONG_CODE, *cookies, "ann@example.com"]:
+        assert secret not in text
