@@ -82,7 +82,7 @@ class Captcha:
         except (urllib3.exceptions.HTTPError, ValueError) as err:
             log.warning("CAPTCHA verification failed: %s", type(err).__name__)
             raise ServiceUnavailable(
-                _l("We could not check that you are a person. Please try again in a minute.")
+                _l("We could not check that you are a person. Please try again in a minute."), code="CaptchaUnavailable"
             ) from err
 
 
@@ -102,12 +102,12 @@ class BotGuard:
         """Raise InvalidInput (or ServiceUnavailable) unless the sign-up looks like a person's."""
         if honeypot:
             log.info("Sign-up refused: the hidden field was filled in")
-            raise InvalidInput(REFUSED)
+            raise InvalidInput(REFUSED, code="BotCheck")
         if self._min_fill_seconds and self._seconds_since(started) < self._min_fill_seconds:
             log.info("Sign-up refused: sent too soon after the form was shown")
-            raise InvalidInput(REFUSED)
+            raise InvalidInput(REFUSED, code="BotCheck")
         if self.captcha is not None and not (captcha_response and self.captcha.verify(captcha_response, ip_address)):
-            raise InvalidInput(_l("Please complete the check that you are a person."))
+            raise InvalidInput(_l("Please complete the check that you are a person."), code="Captcha")
 
     def _seconds_since(self, started: str) -> float:
         try:

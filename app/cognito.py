@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,7 @@ from app.errors import (
     UsernameExists,
     UserNotFound,
 )
+from app.metrics import COGNITO_LATENCY
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -177,15 +179,30 @@ class CognitoSignup:
         return params
 
     def _call(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Make one call; log it and time it, whatever its outcome."""
         method = getattr(self._client, _METHODS[operation])
+        started = time.perf_counter()
+        outcome, level = "ok", logging.INFO
         try:
             return method(**params)
         except ClientError as err:
-            raise translate_error(operation, err) from err
+            error = translate_error(operation, err)
+            outcome = error.code
+            raise error from err
         except BotoCoreError as err:
             # Connection refused, DNS, timeouts, closed connections: Cognito is out of reach.
-            log.warning("Cognito %s failed: %s", operation, type(err).__name__)
-            raise ServiceUnavailable(UNAVAILABLE) from err
+            outcome, level = type(err).__name__, logging.WARNING
+            raise ServiceUnavailable(UNAVAILABLE, code=outcome) from err
+        finally:
+            seconds = time.perf_counter() - started
+            COGNITO_LATENCY.labels(operation).observe(seconds)
+            log.log(
+                level,
+                "Cognito %s: %s",
+                operation,
+                outcome,
+                extra={"operation": operation, "outcome": outcome, "latency_ms": round(seconds * 1000, 1)},
+            )
 
 
 _METHODS = {
@@ -269,16 +286,16 @@ def translate_error(operation: str, err: ClientError) -> SignupError:
     message = str(error.get("Message", ""))
 
     if code == "NotAuthorizedException" and "Current status is CONFIRMED" in message:
-        return AlreadyConfirmed(_l("Your account is already confirmed."))
+        return AlreadyConfirmed(_l("Your account is already confirmed."), code=code)
     if code == "InvalidParameterException":
         if "already confirmed" in message.lower():
-            return AlreadyConfirmed(_l("Your account is already confirmed."))
+            return AlreadyConfirmed(_l("Your account is already confirmed."), code=code)
         field = _invalid_parameter_field(message)
         if field is not None:
-            return InvalidInput(_l("Check this value: it is not in a format we can accept."), field)
+            return InvalidInput(_l("Check this value: it is not in a format we can accept."), field, code=code)
     if code == "UserLambdaValidationException":
         # The message comes from the site owner's own trigger, written for their users.
-        return InvalidInput(_lambda_message(message) or _l("Your sign-up was not accepted."))
+        return InvalidInput(_lambda_message(message) or _l("Your sign-up was not accepted."), code=code)
     if code in _USER_ERRORS:
         error_class, field, text = _USER_ERRORS[code]
         if code == "LimitExceededException" and operation == "SignUp":
@@ -287,8 +304,8 @@ def translate_error(operation: str, err: ClientError) -> SignupError:
                 "If you received a code, enter it on the confirmation page; otherwise try again later."
             )
         if error_class is TooManyAttempts:
-            return TooManyAttempts(text, field, retry_after=_WAITS[code])
-        return error_class(text, field)
+            return TooManyAttempts(text, field, code=code, retry_after=_WAITS[code])
+        return error_class(text, field, code=code)
 
     # Everything else is for the operator: a drifted schema, a wrong secret, a missing
     # Lambda permission, an internal error. Cognito's messages name no secret.
@@ -299,7 +316,7 @@ def translate_error(operation: str, err: ClientError) -> SignupError:
         message,
         err.response.get("reasonCode", "-"),
     )
-    return ServiceUnavailable(UNAVAILABLE)
+    return ServiceUnavailable(UNAVAILABLE, code=code)
 
 
 def _invalid_parameter_field(message: str) -> str | None:

@@ -26,15 +26,17 @@ class SignupError(Exception):
     """A failure the person is told about, on a field or at the top of the page.
 
     `field` names what the message is about: "username", "password", "code", or a Cognito
-    attribute name such as "email"; None means the whole page.
+    attribute name such as "email"; None means the whole page. `code` names the cause for logs and
+    metrics: Cognito's error code, or the app's own ("RateLimited", "BotCheck", ...).
     """
 
     status = 422
 
-    def __init__(self, message: str, field: str | None = None) -> None:
+    def __init__(self, message: str, field: str | None = None, *, code: str = "") -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        self.code = code or type(self).__name__
 
 
 class InvalidInput(SignupError):
@@ -60,8 +62,8 @@ class TooManyAttempts(SignupError):
 
     status = 429
 
-    def __init__(self, message: str, field: str | None = None, *, retry_after: int = 60) -> None:
-        super().__init__(message, field)
+    def __init__(self, message: str, field: str | None = None, *, code: str = "", retry_after: int = 60) -> None:
+        super().__init__(message, field, code=code)
         self.retry_after = retry_after
 
 

@@ -1,8 +1,12 @@
-"""Health checks for load balancers and orchestrators."""
+"""Endpoints for operators: health checks for load balancers, and metrics for Prometheus."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app
+import hmac
+
+from flask import Blueprint, abort, current_app, request
+
+from app.metrics import exposition
 
 bp = Blueprint("health", __name__)
 
@@ -21,3 +25,18 @@ def readyz() -> tuple[str, int, dict[str, str]]:
     if current_app.extensions["signup"].service.is_reachable(timeout=2.0):
         return "ready\n", 200, _PLAIN
     return "cognito unreachable\n", 503, _PLAIN
+
+
+@bp.get("/metrics")
+def metrics() -> tuple[bytes | str, int, dict[str, str]]:
+    """The instance's metrics, for whoever holds SIGNUP_METRICS_TOKEN; unset, there is no such page.
+
+    (SIGNUP_METRICS_BIND serves them on a port of their own instead, from gunicorn.conf.py.)
+    """
+    token = current_app.extensions["signup"].settings.metrics_token
+    if not token:
+        abort(404)
+    if not hmac.compare_digest(request.headers.get("Authorization", "").encode(), f"Bearer {token}".encode()):
+        return "unauthorized\n", 401, {**_PLAIN, "WWW-Authenticate": 'Bearer realm="metrics"'}
+    body, content_type = exposition()
+    return body, 200, {"Content-Type": content_type, "Cache-Control": "no-store"}

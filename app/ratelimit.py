@@ -20,6 +20,7 @@ from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from app.errors import TooManyAttempts
+from app.metrics import RATE_LIMITED
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,8 @@ class RateLimiter:
         """Count one attempt; raise TooManyAttempts (with the wait) when the rule is already used up."""
         wait = self.wait(rule, key)
         if wait:
-            raise TooManyAttempts(message, retry_after=wait)
+            RATE_LIMITED.labels(rule).inc()
+            raise TooManyAttempts(message, code="RateLimited", retry_after=wait)
         self.count(rule, key)
 
     def count(self, rule: str, key: str) -> None:

@@ -67,6 +67,7 @@ class Settings:
     captcha_secret_key: str = ""
     captcha_verify_url: str = ""
     hide_existing_users: bool = False
+    metrics_token: str = ""
     site_name: str = ""
     theme: Theme = field(default_factory=Theme)
 
@@ -171,6 +172,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         captcha_secret_key=captcha_keys["SIGNUP_CAPTCHA_SECRET_KEY"],
         captcha_verify_url=read.text("SIGNUP_CAPTCHA_VERIFY_URL", check=_check_url),
         hide_existing_users=read.flag("SIGNUP_HIDE_EXISTING_USERS"),
+        metrics_token=read.text("SIGNUP_METRICS_TOKEN", check=_check_token),
         site_name=read.text("SIGNUP_SITE_NAME"),
         theme=Theme(
             brand_colour=read.text("SIGNUP_THEME_BRAND_COLOR", check=_check_colour) or None,
@@ -228,6 +230,10 @@ def _check_colour(value: str) -> str | None:
 
 def _check_font(value: str) -> str | None:
     return None if FONT_FAMILY.fullmatch(value) else "must be a CSS font-family list such as 'Inter, sans-serif'"
+
+
+def _check_token(value: str) -> str | None:
+    return None if len(value) >= 16 else "must be at least 16 characters"
 
 
 def _check_secret_key(value: str) -> str | None:

@@ -30,6 +30,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import escape
 from werkzeug.wrappers import Response
 
+from app import metrics
 from app.bots import HONEYPOT_FIELD, STARTED_FIELD
 from app.cognito import UNAVAILABLE, CodeDelivery, RequestContext
 from app.errors import AlreadyConfirmed, InvalidInput, SignupError, UsernameExists, UserNotFound
@@ -85,6 +86,7 @@ def signup() -> Any:
     username, password, attributes = signup_values(parts.declaration, form)
     ip = _ip()
     captcha = parts.guard.captcha
+    metrics.SIGNUPS_STARTED.inc()
     try:
         parts.guard.check(
             honeypot=form[HONEYPOT_FIELD].data or "",
@@ -95,6 +97,7 @@ def signup() -> Any:
         parts.limiter.hit("signup", ip, TOO_MANY_SIGNUPS)
         result = parts.service.sign_up(username, password, attributes, _context(form))
     except UsernameExists as err:
+        metrics.SIGNUPS_FAILED.labels(err.code).inc()
         if not parts.settings.hide_existing_users:
             return _page("signup.html", form, err)
         # Exactly what a new account sees, so the page tells nobody who has an account here.
@@ -102,7 +105,9 @@ def signup() -> Any:
         _remember(username, None)
         return redirect(url_for(".confirm"))
     except SignupError as err:
+        metrics.SIGNUPS_FAILED.labels(err.code).inc()
         return _page("signup.html", form, err)
+    metrics.SIGNUPS_SUCCEEDED.inc()
     delivery = None if parts.settings.hide_existing_users else result.delivery
     _tell_parent("signed-up", deliveryMedium=delivery.medium if delivery else "")
     if result.confirmed:
@@ -126,12 +131,15 @@ def confirm() -> Any:
         parts.limiter.hit("confirm", _ip(), TOO_MANY_CODES)
         parts.limiter.hit("confirm_per_user", username, TOO_MANY_CODES)
         parts.service.confirm_sign_up(username, form.code.data, _context(form))
+        metrics.CONFIRMATIONS.labels("confirmed").inc()
     except AlreadyConfirmed:
-        pass
+        metrics.CONFIRMATIONS.labels("already_confirmed").inc()
     except UserNotFound as err:
+        metrics.CONFIRMATIONS.labels(err.code).inc()
         hidden = InvalidInput(WRONG_CODE, "code")
         return _page("confirm.html", form, hidden if parts.settings.hide_existing_users else err)
     except SignupError as err:
+        metrics.CONFIRMATIONS.labels(err.code).inc()
         return _page("confirm.html", form, err)
     session.pop("pending", None)
     return _finished()
@@ -152,7 +160,9 @@ def resend() -> Any:
         parts.limiter.hit("resend", _ip(), TOO_MANY_RESENDS)
         parts.limiter.hit("resend_per_user", username, TOO_MANY_RESENDS)
         delivery = parts.service.resend_confirmation_code(username, _context(form))
+        metrics.RESENDS.labels("sent").inc()
     except (AlreadyConfirmed, UserNotFound) as err:
+        metrics.RESENDS.labels(err.code).inc()
         if not hide and isinstance(err, UserNotFound):
             return _page("confirm.html", form, err)
         if not hide:
@@ -160,6 +170,7 @@ def resend() -> Any:
             return _finished()
         delivery = None  # say what a real resend says
     except SignupError as err:
+        metrics.RESENDS.labels(err.code).inc()
         return _page("confirm.html", form, err)
     _remember(username, None if hide else delivery)
     flash(SENT_AGAIN)

@@ -1,0 +1,36 @@
+"""Prometheus metrics, correct under several gunicorn workers.
+
+With PROMETHEUS_MULTIPROC_DIR set (gunicorn.conf.py sets it up), every worker writes its counts to
+files in that directory and the exposition adds them up, so a scrape sees the whole instance
+whichever worker answers it. Labels only take values from small fixed sets (error codes, outcome
+names), never anything a person typed.
+"""
+
+from __future__ import annotations
+
+import os
+
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
+
+SIGNUPS_STARTED = Counter("signup_signups_started_total", "Sign-up forms that passed every check of the form")
+SIGNUPS_SUCCEEDED = Counter("signup_signups_succeeded_total", "Sign-ups Cognito accepted")
+SIGNUPS_FAILED = Counter("signup_signups_failed_total", "Sign-ups that did not go through, by error", ["error"])
+CONFIRMATIONS = Counter("signup_confirmations_total", "Codes entered, by outcome", ["outcome"])
+RESENDS = Counter("signup_resends_total", "New codes asked for, by outcome", ["outcome"])
+RATE_LIMITED = Counter("signup_rate_limited_total", "Requests refused by a rate limit, by rule", ["rule"])
+COGNITO_LATENCY = Histogram(
+    "signup_cognito_request_duration_seconds",
+    "Time Cognito took to answer, by operation",
+    ["operation"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+
+
+def exposition() -> tuple[bytes, str]:
+    """The metrics in Prometheus' text format: the whole instance's when several processes write them."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
