@@ -1,0 +1,157 @@
+"""`python -m app.poolcheck`: does the form's declaration match the real user pool and app client?
+
+Most sign-up failures in the field come from drift between the two: an attribute the pool does
+not have (or has with another type or limit), a different password policy or username mode, an
+app client without a secret, without write permission on an attribute, or without
+EnablePropagateAdditionalUserContextData. This reads the declaration (SIGNUP_CONFIG), then the pool
+and client (DescribeUserPool, DescribeUserPoolClient, with the caller's IAM credentials), and
+reports every difference. Exit status: 0 when they match, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from app.declaration import Declaration, load_declaration
+from app.errors import ConfigError
+from app.pool import COGNITO_TYPES
+
+# Attributes Cognito manages itself: never expected in a form, even when the pool requires them.
+_MANAGED = {"sub", "email_verified", "phone_number_verified", "updated_at", "identities"}
+
+
+def compare(declaration: Declaration, pool: Mapping[str, Any], client: Mapping[str, Any]) -> list[str]:
+    """Every way the declaration and the pool or client disagree, as sentences for the operator."""
+    problems = _username_mode(declaration, pool) + _password_policy(declaration, pool)
+    schema = {a["Name"]: a for a in pool.get("SchemaAttributes", [])}
+    for attribute in declaration.attributes:
+        found = schema.get(attribute.name)
+        if found is None:
+            problems.append(
+                f"{attribute.name}: the pool has no such attribute; "
+                "SignUp fails with 'Attributes did not conform to the schema'"
+            )
+            continue
+        problems += _attribute(attribute, found)
+    declared_required = {a.name for a in declaration.attributes if a.required or a.name == declaration.username}
+    for name, entry in schema.items():
+        if entry.get("Required") and name not in _MANAGED and name not in declared_required:
+            problems.append(f"{name}: the pool requires it, but the form does not ask for it (or not as required)")
+    return problems + _client(declaration, client)
+
+
+def _username_mode(declaration: Declaration, pool: Mapping[str, Any]) -> list[str]:
+    modes = set(pool.get("UsernameAttributes") or []) or {"username"}
+    if declaration.username in modes:
+        return []
+    return [
+        f"username: the declaration says {declaration.username!r}, the pool signs in with {', '.join(sorted(modes))}"
+    ]
+
+
+def _password_policy(declaration: Declaration, pool: Mapping[str, Any]) -> list[str]:
+    actual = pool.get("Policies", {}).get("PasswordPolicy", {})
+    declared = declaration.password_policy
+    pairs = {
+        "minimum_length": ("MinimumLength", declared.minimum_length),
+        "require_uppercase": ("RequireUppercase", declared.require_uppercase),
+        "require_lowercase": ("RequireLowercase", declared.require_lowercase),
+        "require_numbers": ("RequireNumbers", declared.require_numbers),
+        "require_symbols": ("RequireSymbols", declared.require_symbols),
+    }
+    return [
+        f"password_policy.{key}: the declaration says {mine!r}, the pool says {actual.get(theirs)!r}"
+        for key, (theirs, mine) in pairs.items()
+        if actual.get(theirs) != mine
+    ]
+
+
+def _attribute(attribute: Any, entry: Mapping[str, Any]) -> list[str]:
+    name, problems = attribute.name, []
+    if entry.get("AttributeDataType") != COGNITO_TYPES[attribute.type]:
+        problems.append(f"{name}: declared as {attribute.type}, but the pool holds {entry.get('AttributeDataType')}")
+        return problems
+    if entry.get("DeveloperOnlyAttribute"):
+        problems.append(f"{name}: the pool makes it developer-only, so no app client may write it")
+    strings = entry.get("StringAttributeConstraints") or {}
+    if attribute.type == "string" and strings.get("MaxLength") and attribute.max_length > int(strings["MaxLength"]):
+        problems.append(
+            f"{name}: the form allows {attribute.max_length} characters, the pool at most {strings['MaxLength']}"
+        )
+    if attribute.type == "string" and int(strings.get("MinLength") or 0) > (attribute.min_length or 0):
+        problems.append(f"{name}: the pool needs at least {strings['MinLength']} characters, the form asks for fewer")
+    numbers = entry.get("NumberAttributeConstraints") or {}
+    if attribute.type == "number":
+        low, high = numbers.get("MinValue"), numbers.get("MaxValue")
+        if low not in (None, "") and (attribute.min_value is None or attribute.min_value < int(low)):
+            problems.append(f"{name}: the pool's smallest value is {low}, the form allows less")
+        if high not in (None, "") and (attribute.max_value is None or attribute.max_value > int(high)):
+            problems.append(f"{name}: the pool's largest value is {high}, the form allows more")
+    return problems
+
+
+def _client(declaration: Declaration, client: Mapping[str, Any]) -> list[str]:
+    problems = []
+    if not client.get("ClientSecret"):
+        problems.append("app client: it has no secret, so the app cannot send UserContextData.IpAddress")
+    if not client.get("EnablePropagateAdditionalUserContextData"):
+        problems.append(
+            "app client: EnablePropagateAdditionalUserContextData is off, so Cognito ignores the client's IP address"
+        )
+    writable = set(client.get("WriteAttributes") or [])
+    if writable:  # an empty list means every attribute may be written
+        for attribute in declaration.attributes:
+            if attribute.name not in writable:
+                problems.append(
+                    f"{attribute.name}: the app client may not write it "
+                    "('A client attempted to write unauthorized attribute')"
+                )
+    return problems
+
+
+def main(argv: list[str] | None = None, env: Mapping[str, str] = os.environ) -> int:
+    parser = argparse.ArgumentParser(prog="python -m app.poolcheck", description=__doc__.split("\n")[0])
+    parser.add_argument("--config", default=env.get("SIGNUP_CONFIG"), help="the TOML declaration (SIGNUP_CONFIG)")
+    parser.add_argument("--pool", default=env.get("COGNITO_USER_POOL_ID"), help="user pool id (COGNITO_USER_POOL_ID)")
+    parser.add_argument("--client", default=env.get("COGNITO_CLIENT_ID"), help="app client id (COGNITO_CLIENT_ID)")
+    parser.add_argument("--region", default=env.get("COGNITO_REGION"), help="region (COGNITO_REGION)")
+    parser.add_argument("--endpoint-url", default=env.get("COGNITO_ENDPOINT_URL"), help="(COGNITO_ENDPOINT_URL)")
+    args = parser.parse_args(argv)
+    missing = [name for name in ("config", "pool", "client", "region") if not getattr(args, name)]
+    if missing:
+        print(f"Missing: {', '.join('--' + m for m in missing)} (or their environment variables)", file=sys.stderr)
+        return 1
+    try:
+        declaration = load_declaration(args.config)
+    except ConfigError as err:
+        print(f"✗ {args.config} is not a valid declaration:\n" + "\n".join(f"  - {p}" for p in err.problems))
+        return 1
+    print(f"✓ {args.config} is a valid declaration ({len(declaration.attributes)} attributes)")
+    cognito = boto3.session.Session().client("cognito-idp", region_name=args.region, endpoint_url=args.endpoint_url)
+    try:
+        pool = cognito.describe_user_pool(UserPoolId=args.pool)["UserPool"]
+        client = cognito.describe_user_pool_client(UserPoolId=args.pool, ClientId=args.client)["UserPoolClient"]
+    except (ClientError, BotoCoreError) as err:
+        code = err.response["Error"]["Code"] if isinstance(err, ClientError) else type(err).__name__
+        print(f"✗ cannot read user pool {args.pool} / app client {args.client}: {code}")
+        print("  This needs IAM credentials allowed cognito-idp:DescribeUserPool and DescribeUserPoolClient.")
+        return 1
+    problems = compare(declaration, pool, client)
+    for problem in problems:
+        print(f"✗ {problem}")
+    if problems:
+        print(f"{len(problems)} difference(s) between {args.config} and user pool {args.pool}.")
+        return 1
+    print(f"✓ user pool {args.pool} and app client {args.client} match the declaration")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
