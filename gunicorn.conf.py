@@ -9,6 +9,8 @@ import os
 import shutil
 import tempfile
 
+from gunicorn.glogging import Logger
+
 bind = os.environ.get("SIGNUP_BIND") or f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("SIGNUP_WORKERS") or multiprocessing.cpu_count())
 worker_class = "gthread"
@@ -28,7 +30,15 @@ control_socket_disable = True
 
 # Logs: one JSON object a line on standard output, gunicorn's own included. The app writes a line
 # per request itself (app.logs), with the route, the request id and the duration, so gunicorn's
-# access log would only repeat it.
+# access log would only repeat it (and cost as much again).
+
+
+class _NoAccessLog(Logger):
+    def access(self, resp, req, environ, request_time):
+        """The app logs each request itself."""
+
+
+logger_class = _NoAccessLog
 accesslog = None
 _level = os.environ.get("SIGNUP_LOG_LEVEL", "INFO").upper()
 logconfig_dict = {
@@ -39,7 +49,6 @@ logconfig_dict = {
     "root": {"level": _level, "handlers": ["stdout"]},
     "loggers": {
         "gunicorn.error": {"level": _level, "handlers": ["stdout"], "propagate": False},
-        "gunicorn.access": {"level": _level, "handlers": ["stdout"], "propagate": False},
     },
 }
 

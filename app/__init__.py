@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,34 +16,20 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from app import i18n, theme
 from app.bots import BotGuard, Captcha
 from app.cognito import CognitoSignup, create_client
+from app.components import Components
 from app.declaration import Declaration, load_declaration
 from app.errors import ConfigError
-from app.forms import FormClasses, build_forms
+from app.forms import build_forms
 from app.headers import add_security_headers
 from app.health import bp as health_bp
 from app.logs import keep_secrets_out_of_logs, log_requests
+from app.pages import bp as pages_bp
 from app.ratelimit import RateLimiter
 from app.secrets import with_stored_secrets
 from app.settings import Settings, load_settings
 from app.views import bp
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@dataclass(frozen=True)
-class Components:
-    """What the views need, built once per process."""
-
-    settings: Settings
-    declaration: Declaration
-    forms: FormClasses
-    service: CognitoSignup
-    limiter: RateLimiter
-    guard: BotGuard
-    theme_css: str
-    theme_version: str
-    # Pages and fragments that look the same to everyone who reads one language (see app.views).
-    rendered: dict[Any, Any] = field(default_factory=dict)
 
 
 def create_app(environ: Mapping[str, str] | None = None, *, cognito_client: Any = None) -> Flask:
@@ -115,6 +100,7 @@ def create_app(environ: Mapping[str, str] | None = None, *, cognito_client: Any 
     )
 
     app.register_blueprint(bp)
+    app.register_blueprint(pages_bp)
     app.register_blueprint(health_bp)
     add_security_headers(app, settings)
     log_requests(app)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hmac
 
-from flask import Blueprint, abort, current_app, request
+from flask import Blueprint, abort, request
 
+from app.components import current
 from app.metrics import exposition
 
 bp = Blueprint("health", __name__)
@@ -22,7 +23,7 @@ def healthz() -> tuple[str, int, dict[str, str]]:
 @bp.get("/readyz")
 def readyz() -> tuple[str, int, dict[str, str]]:
     """Ready: the configuration loaded (or the app would not exist) and Cognito can be reached."""
-    if current_app.extensions["signup"].service.is_reachable(timeout=2.0):
+    if current().service.is_reachable(timeout=2.0):
         return "ready\n", 200, _PLAIN
     return "cognito unreachable\n", 503, _PLAIN
 
@@ -33,7 +34,7 @@ def metrics() -> tuple[bytes | str, int, dict[str, str]]:
 
     (SIGNUP_METRICS_BIND serves them on a port of their own instead, from gunicorn.conf.py.)
     """
-    token = current_app.extensions["signup"].settings.metrics_token
+    token = current().settings.metrics_token
     if not token:
         abort(404)
     if not hmac.compare_digest(request.headers.get("Authorization", "").encode(), f"Bearer {token}".encode()):

@@ -6,16 +6,10 @@ session cookie, so any instance behind a load balancer can serve any step.
 
 from __future__ import annotations
 
-import json
-from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import phonenumbers
-from babel import Locale
-from babel.lists import format_list
 from flask import (
     Blueprint,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -32,15 +26,12 @@ from werkzeug.wrappers import Response
 
 from app import metrics
 from app.bots import HONEYPOT_FIELD, STARTED_FIELD
-from app.cognito import UNAVAILABLE, CodeDelivery, RequestContext
+from app.cognito import CodeDelivery, RequestContext
+from app.components import current
 from app.errors import AlreadyConfirmed, InvalidInput, SignupError, UsernameExists, UserNotFound
 from app.forms import signup_values
 from app.headers import origin
-from app.i18n import language_names
 from app.redirects import is_allowed_return_url
-
-if TYPE_CHECKING:
-    from app import Components
 
 bp = Blueprint("signup", __name__)
 
@@ -54,10 +45,6 @@ TOO_MANY_CODES = _l("Too many codes tried.")
 TOO_MANY_RESENDS = _l("You cannot ask for another code yet.")
 
 
-def _parts() -> Components:
-    return current_app.extensions["signup"]
-
-
 @bp.before_app_request
 def remember_return_address() -> None:
     """Keep an allowed ?return_to= address for the end of the flow; ignore any other."""
@@ -65,7 +52,7 @@ def remember_return_address() -> None:
     if (
         request.method == "GET"
         and return_to
-        and is_allowed_return_url(return_to, _parts().settings.allowed_return_urls)
+        and is_allowed_return_url(return_to, current().settings.allowed_return_urls)
     ):
         session["return_to"] = return_to
 
@@ -77,7 +64,7 @@ def index() -> Response:
 
 @bp.route("/signup", methods=["GET", "POST"])
 def signup() -> Any:
-    parts = _parts()
+    parts = current()
     if request.method == "GET" and _is_plain_visit():
         return _untouched_page("signup.html", parts.forms.signup, (), {_STAMP_MARK: parts.guard.stamp()})
     form = parts.forms.signup()
@@ -120,7 +107,7 @@ def signup() -> Any:
 @bp.route("/signup/confirm", methods=["GET", "POST"])
 def confirm() -> Any:
     """The code page; for a person with no session (another browser, the next day) it asks who they are."""
-    parts = _parts()
+    parts = current()
     if request.method == "GET" and _is_plain_visit():
         return _untouched_confirm_page()
     form = _confirm_form()
@@ -148,7 +135,7 @@ def confirm() -> Any:
 @bp.post("/signup/confirm/resend")
 def resend() -> Any:
     """Send a new code. Posted by the code page's second button, which shares its form."""
-    parts = _parts()
+    parts = current()
     form = _confirm_form()
     form.validate()
     form.code.errors = []  # a new code needs no old one
@@ -191,7 +178,7 @@ _WAIT_MARK = "__resend_wait__"
 
 def _is_plain_visit() -> bool:
     """A GET with nothing one-off to show: no notice, no message for an embedding page."""
-    return not ({"_flashes", "events"} & session.keys()) and not _parts().settings.advanced_security
+    return not ({"_flashes", "events"} & session.keys()) and not current().settings.advanced_security
 
 
 def _untouched_page(
@@ -204,7 +191,7 @@ def _untouched_page(
     markers in place of those values, which are then filled in for each request. Most requests are
     for these pages, and rendering a form is most of what a page costs.
     """
-    rendered = _parts().rendered
+    rendered = current().rendered
     key = (template, str(get_locale()), *variant)
     if key not in rendered:
         form = form_class()
@@ -220,7 +207,7 @@ def _untouched_page(
 
 def _untouched_confirm_page() -> str:
     pending = session.get("pending")
-    forms = _parts().forms
+    forms = current().forms
     if not pending:
         return _untouched_page("confirm.html", forms.confirm_returning, ("returning",), {})
     wait = _resend_wait()
@@ -236,7 +223,7 @@ def _untouched_confirm_page() -> str:
 
 
 def _confirm_form() -> FlaskForm:
-    forms = _parts().forms
+    forms = current().forms
     return (forms.confirm if "pending" in session else forms.confirm_returning)()
 
 
@@ -278,7 +265,7 @@ def _finished() -> Response:
 
 def _success_url() -> str | None:
     """An allowed return address this person came with, else the operator's success address."""
-    return session.get("return_to") or _parts().settings.success_url
+    return session.get("return_to") or current().settings.success_url
 
 
 def _framed() -> bool:
@@ -288,14 +275,14 @@ def _framed() -> bool:
 
 def _success_url_for_this_window() -> str | None:
     success_url = _success_url()
-    if success_url and (not _framed() or origin(success_url) in _parts().settings.frame_ancestors):
+    if success_url and (not _framed() or origin(success_url) in current().settings.frame_ancestors):
         return success_url
     return None
 
 
 def _tell_parent(event: str, **details: str) -> None:
     """Queue a message for the embedding page; the next page posts it (only when embedding is on)."""
-    if _parts().settings.embedded:
+    if current().settings.embedded:
         session["events"] = [*session.get("events", []), {"type": event, **details}]
 
 
@@ -334,7 +321,7 @@ def _page(template: str, form: FlaskForm, error: SignupError | None = None) -> A
 def _resend_wait() -> int:
     """Seconds before the person whose code page this is may ask for another code."""
     pending = session.get("pending")
-    return _parts().limiter.wait("resend_per_user", pending["username"]) if pending else 0
+    return current().limiter.wait("resend_per_user", pending["username"]) if pending else 0
 
 
 def format_wait(seconds: int) -> str:
@@ -349,142 +336,6 @@ def _field_name(field: str | None) -> str:
     """The form field an error names: an attribute, or the username it doubles as."""
     if field is None:
         return ""
-    if field == _parts().declaration.username:
+    if field == current().declaration.username:
         return "username"
     return field.replace(":", "_")
-
-
-@bp.app_template_global()
-def advanced_security() -> dict[str, str] | None:
-    """What pages need to load Cognito's advanced-security script, when it is on."""
-    settings = _parts().settings
-    if not settings.advanced_security:
-        return None
-    return {
-        "script": settings.advanced_security_script_url,
-        "pool": settings.cognito_user_pool_id,
-        "client": settings.cognito_client_id,
-    }
-
-
-@bp.app_template_global()
-def captcha() -> dict[str, str] | None:
-    """The CAPTCHA widget to show on the sign-up form, when one is configured."""
-    configured = _parts().guard.captcha
-    if configured is None:
-        return None
-    return {
-        "script": configured.provider.script_url,
-        "widget": configured.provider.widget_class,
-        "site_key": configured.site_key,
-    }
-
-
-@bp.app_template_global()
-def embedding() -> dict[str, Any] | None:
-    """For the page script: the origins it may post to, and the messages waiting for the parent."""
-    settings = _parts().settings
-    if not settings.embedded:
-        return None
-    return {"origins": " ".join(settings.frame_ancestors), "messages": session.pop("events", [])}
-
-
-@bp.app_template_global()
-def current_locale() -> str:
-    return str(get_locale())
-
-
-@bp.app_template_global()
-def language_links() -> list[tuple[str, str, str]]:
-    """(code, name in its own language, address of this page in it) for the language links."""
-    names = language_names(current_app.config["LANGUAGES"])
-    path = request.path if request.method == "GET" or request.endpoint != "signup.resend" else url_for(".confirm")
-    return [(code, name, f"{path}?lang={code}") for code, name in names.items()]
-
-
-@bp.app_template_global()
-def site() -> dict[str, str | None]:
-    """The operator's name, logo and theme stylesheet, for every page."""
-    parts = _parts()
-    stylesheet = url_for(".theme_css", version=parts.theme_version) if parts.settings.theme.customised else None
-    return {"name": parts.settings.site_name, "logo": parts.settings.theme.logo_url, "stylesheet": stylesheet}
-
-
-@bp.get("/theme-<version>.css")
-def theme_css(version: str) -> Response:
-    """The operator's colours and font; its address changes when they do, so it may be cached for long."""
-    return Response(
-        _parts().theme_css, mimetype="text/css", headers={"Cache-Control": "public, max-age=31536000, immutable"}
-    )
-
-
-@bp.app_template_global()
-def password_checklist(form: FlaskForm) -> list[tuple[str, str]]:
-    """The policy's rules, one by one, for the live checklist the page script shows."""
-    policy = form.password_rules.policy
-    rules = [("length", ngettext("At least %(num)d character", "At least %(num)d characters", policy.minimum_length))]
-    for wanted, rule, text in (
-        (policy.require_uppercase, "upper", _l("An uppercase letter")),
-        (policy.require_lowercase, "lower", _l("A lowercase letter")),
-        (policy.require_numbers, "number", _l("A number")),
-        (policy.require_symbols, "symbol", _l("A symbol")),
-    ):
-        if wanted:
-            rules.append((rule, str(text)))
-    return rules
-
-
-@bp.app_template_global()
-def phone_countries() -> dict[str, str]:
-    """For the page script's country list next to a phone number: the allowed regions, named in this language."""
-    declaration = _parts().declaration
-    return {
-        "data-countries": country_list(str(get_locale()), declaration.allowed_phone_regions),
-        "data-country-label": str(_l("Country or region")),
-        "data-region": declaration.default_phone_region or "",
-    }
-
-
-@lru_cache(maxsize=32)
-def country_list(locale: str, allowed: tuple[str, ...]) -> str:
-    """[[region, name, calling code], ...] as JSON, sorted by name in this language."""
-    names = Locale.parse(locale).territories
-    regions = allowed or tuple(phonenumbers.SUPPORTED_REGIONS)
-    rows = [[r, names.get(r, r), phonenumbers.country_code_for_region(r)] for r in regions]
-    return json.dumps(sorted(rows, key=lambda row: str(row[1])), ensure_ascii=False)
-
-
-@bp.app_template_global()
-def password_hint(form: FlaskForm) -> str:
-    """The password policy in one sentence, shown before the person types."""
-    policy = form.password_rules.policy
-    rules = [ngettext("at least %(num)d character", "at least %(num)d characters", policy.minimum_length)]
-    for wanted, text in (
-        (policy.require_uppercase, _l("an uppercase letter")),
-        (policy.require_lowercase, _l("a lowercase letter")),
-        (policy.require_numbers, _l("a number")),
-        (policy.require_symbols, _l("a symbol")),
-    ):
-        if wanted:
-            rules.append(str(text))
-    return str(_l("Use %(rules)s.", rules=format_list(rules, locale=get_locale())))
-
-
-_ERROR_PAGES = {
-    404: (_l("Page not found"), _l("There is no page at this address. Check it, or start from the sign-up form.")),
-    405: (_l("That did not work"), _l("This page cannot be used that way. Start again from the sign-up form.")),
-    413: (_l("Too much data"), _l("What you sent was too large. Shorten your answers and try again.")),
-    429: (_l("Too many attempts"), _l("Please wait a little, then try again.")),
-    503: (_l("Service unavailable"), UNAVAILABLE),
-}
-_GENERIC_ERROR = (_l("Something went wrong"), _l("We could not handle your request. Please try again."))
-
-
-@bp.app_template_global()
-def error_title(status: int) -> str:
-    return str(_ERROR_PAGES.get(status, _GENERIC_ERROR)[0])
-
-
-@bp.app_template_global()
-def error_text(status: int) -> str:
-    return str(_ERROR_PAGES.get(status, _GENERIC_ERROR)[1])
