@@ -31,4 +31,5 @@ HEALTHCHECK --interval=15s --timeout=3s --start-period=15s --retries=3 \
 
 # gunicorn stops on SIGTERM: it stops accepting, lets requests in flight finish (20 s), then exits.
 STOPSIGNAL SIGTERM
-CMD ["gunicorn", "wsgi:app"]
+# As the Procfile: gevent patches the standard library before gunicorn starts (gunicorn.conf.py).
+CMD ["python", "-m", "gevent.monkey", "--module", "gunicorn", "wsgi:app"]

@@ -12,6 +12,7 @@ import logging
 import math
 import time
 from collections.abc import Mapping
+from functools import cached_property
 from typing import Any
 
 from limits import RateLimitItem
@@ -32,8 +33,13 @@ class RateLimiter:
         self, storage_uri: str, rules: Mapping[str, tuple[RateLimitItem, ...]], *, enabled: bool = True
     ) -> None:
         self._rules = dict(rules)
-        self._enabled = enabled
-        self._window = MovingWindowRateLimiter(_storage(storage_uri)) if enabled else None
+        self._storage_uri = storage_uri if enabled else None
+
+    @cached_property
+    def _window(self) -> MovingWindowRateLimiter | None:
+        """Made on first use, so in each worker after the fork: a memory store's timer or a Redis
+        connection pool made in gunicorn's master would be shared, and broken, by every worker."""
+        return MovingWindowRateLimiter(_storage(self._storage_uri)) if self._storage_uri else None
 
     def hit(self, rule: str, key: str, message: str) -> None:
         """Count one attempt; raise TooManyAttempts (with the wait) when the rule is already used up."""

@@ -18,9 +18,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from app.declaration import load_declaration
 from app.errors import ConfigError
 from local import emulator
+from local.procfile import web_command
 
 ROOT = emulator.ROOT
-GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
 LOGS = ROOT / ".local"
 
 
@@ -59,7 +59,7 @@ def main() -> int:
             "SIGNUP_WORKERS": os.environ.get("SIGNUP_WORKERS", "2"),
             "SIGNUP_FRAME_ANCESTORS": demo_url,
         }
-        children.append(subprocess.Popen([str(GUNICORN), "wsgi:app"], cwd=ROOT, env=env))
+        children.append(subprocess.Popen(web_command(), cwd=ROOT, env=env))
         emulator.wait_until_up(f"{app_url}/healthz", children[-1])
         demo = _serve_demo(demo_port, app_url, demo_url)
         print(

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import secrets
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from playwright.sync_api import sync_playwright
 
 from app.declaration import load_declaration
 from local import emulator
+from local.procfile import web_command
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "screenshots"
@@ -38,7 +38,7 @@ def main() -> None:
             "SIGNUP_BIND": f"127.0.0.1:{app_port}",
             "SIGNUP_MIN_FILL_SECONDS": "0",
         }
-        children.append(subprocess.Popen([sys.executable, "-m", "gunicorn", "wsgi:app"], cwd=ROOT, env=env))
+        children.append(subprocess.Popen(web_command(), cwd=ROOT, env=env))
         app = f"http://localhost:{app_port}"
         emulator.wait_until_up(f"{app}/healthz", children[-1])
         with sync_playwright() as playwright:

@@ -8,7 +8,6 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -22,6 +21,7 @@ from urllib.parse import urlencode
 import urllib3
 
 from local import emulator
+from local.procfile import web_command
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,11 +32,8 @@ def gunicorn(env: dict[str, str], log: Path, host: str = "127.0.0.1") -> Iterato
     port = emulator.free_port()
     settings = {**os.environ, **env, "SIGNUP_BIND": f"{host}:{port}"}
     settings.setdefault("SIGNUP_WORKERS", "1")
-    settings.setdefault("SIGNUP_THREADS", "8")
     with open(log, "ab") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "wsgi:app"], cwd=ROOT, env=settings, stdout=output, stderr=output
-        )
+        process = subprocess.Popen(web_command(), cwd=ROOT, env=settings, stdout=output, stderr=output)
     try:
         emulator.wait_until_up(f"http://{host}:{port}/healthz", process)
         yield port

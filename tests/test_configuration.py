@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ import pytest
 from app import load_configuration
 from app.declaration import load_declaration, parse_declaration
 from app.errors import ConfigError
+from local.procfile import web_command
 
 from .conftest import CLIENT_SECRET, ROOT, SAMPLE, base_env
 
@@ -141,7 +141,7 @@ def test_gunicorn_stops_with_one_clear_message_and_no_traceback() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("COGNITO_", "SIGNUP_", "SECRET_KEY"))}
     env["COGNITO_CLIENT_SECRET"] = CLIENT_SECRET
     result = subprocess.run(
-        [sys.executable, "-m", "gunicorn", "--bind", "127.0.0.1:0", "wsgi:app"],
+        web_command("--bind", "127.0.0.1:0"),
         cwd=ROOT,
         env=env,
         capture_output=True,

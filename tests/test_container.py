@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import shlex
 
 from .conftest import ROOT
 
@@ -17,7 +19,9 @@ def test_every_copied_path_exists() -> None:
 
 def test_it_runs_gunicorn_as_a_non_root_user_with_a_health_check() -> None:
     assert re.search(r"^USER 10001$", DOCKERFILE, re.M)
-    assert DOCKERFILE.index("USER 10001") < DOCKERFILE.index('CMD ["gunicorn", "wsgi:app"]')
+    command = json.loads(re.search(r"^CMD (\[.*\])$", DOCKERFILE, re.M).group(1))
+    assert command == shlex.split((ROOT / "Procfile").read_text().removeprefix("web:"))  # as the Procfile
+    assert DOCKERFILE.index("USER 10001") < DOCKERFILE.index("CMD [")
     assert "/healthz" in DOCKERFILE.split("HEALTHCHECK", 1)[1]
     assert re.search(r"^FROM python:3\.11-slim", DOCKERFILE, re.M)
 
