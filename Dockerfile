@@ -30,6 +30,6 @@ HEALTHCHECK --interval=15s --timeout=3s --start-period=15s --retries=3 \
     CMD python -c "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('PORT', '8000'), timeout=2)"
 
 # gunicorn stops on SIGTERM: it stops accepting, lets requests in flight finish (20 s), then exits.
+# The command is the Procfile's.
 STOPSIGNAL SIGTERM
-# As the Procfile: gevent patches the standard library before gunicorn starts (gunicorn.conf.py).
-CMD ["python", "-m", "gevent.monkey", "--module", "gunicorn", "wsgi:app"]
+CMD ["gunicorn", "wsgi:app"]

@@ -1,10 +1,7 @@
 """gunicorn settings, read from the environment so each deployment tunes them without a rebuild.
 
-Sign-up requests spend most of their time waiting on Cognito, so each worker is a gevent worker:
-one process per CPU uses the cores, and inside each, many requests wait on the network at once as
-cheap greenlets instead of threads that fight over the GIL. Start it as the Procfile does,
-`python -m gevent.monkey --module gunicorn wsgi:app`, so that gevent patches the standard library
-before anything (gunicorn included) imports it.
+Sign-up requests spend most of their time waiting on Cognito, so each worker process runs many
+threads (gthread): a few processes (one per CPU) use the cores, and the threads cover the waiting.
 """
 
 import multiprocessing
@@ -12,19 +9,15 @@ import os
 import shutil
 import tempfile
 
-from gevent import monkey
 from gunicorn.glogging import Logger
 
 bind = os.environ.get("SIGNUP_BIND") or f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("SIGNUP_WORKERS") or multiprocessing.cpu_count())
-worker_class = "gevent"
-# Requests in flight per worker; also the size of its connection pool to Cognito (app.settings).
-worker_connections = int(os.environ.get("SIGNUP_CONNECTIONS") or 100)
+worker_class = "gthread"
+threads = int(os.environ.get("SIGNUP_THREADS") or 32)
 # Build the app once in the master and fork it: a settings error stops start-up once, with one
-# message, and workers share the memory of everything built at start-up. That needs gevent's
-# patches in place before the app (and its TLS) is built; started as plain `gunicorn`, each worker
-# builds the app itself, after the gevent worker has patched it.
-preload_app = monkey.is_module_patched("socket")
+# message, and workers share the memory of everything built at start-up.
+preload_app = True
 # Cognito's read timeout plus margin; a request never legitimately takes longer.
 timeout = 30
 graceful_timeout = 20

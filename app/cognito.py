@@ -56,15 +56,14 @@ def create_client(settings: Settings) -> Any:
     The three public operations need no AWS credentials, so the client is unsigned: nothing is
     looked up in the environment or the instance metadata service. Timeouts are explicit and the
     retry budget is bounded (standard mode also caps retries across the process), so a slow
-    Cognito costs a person seconds, not minutes. The connection pool holds a connection for each
-    request the worker serves at once.
+    Cognito costs a person seconds, not minutes. The connection pool matches the worker's threads.
     """
     config = Config(
         signature_version=UNSIGNED,
         connect_timeout=settings.connect_timeout,
         read_timeout=settings.read_timeout,
         retries={"mode": "standard", "total_max_attempts": settings.max_attempts},
-        max_pool_connections=settings.connections,
+        max_pool_connections=settings.threads,
         # The forms check every value first; Cognito's own InvalidParameterException (which the
         # app maps) is a better answer than botocore's client-side one, and it saves CPU.
         parameter_validation=False,

@@ -54,7 +54,7 @@ class Settings:
     connect_timeout: float = 2.0
     read_timeout: float = 5.0
     max_attempts: int = 2
-    connections: int = 100  # requests one worker serves at once (gunicorn's worker_connections)
+    threads: int = 32
     frame_ancestors: tuple[str, ...] = ()  # origins allowed to embed the app; empty: not embeddable
     trusted_proxies: int = 0
     ratelimit_enabled: bool = True
@@ -160,7 +160,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         connect_timeout=read.number("COGNITO_CONNECT_TIMEOUT", 2.0),
         read_timeout=read.number("COGNITO_READ_TIMEOUT", 5.0),
         max_attempts=int(read.number("COGNITO_MAX_ATTEMPTS", 2, whole=True)),
-        connections=int(read.number("SIGNUP_CONNECTIONS", 100, whole=True)),
+        threads=int(read.number("SIGNUP_THREADS", 32, whole=True)),
         frame_ancestors=tuple(read.text("SIGNUP_FRAME_ANCESTORS", check=_check_origins).split()),
         trusted_proxies=int(read.number("SIGNUP_TRUSTED_PROXIES", 0, whole=True, zero=True)),
         ratelimit_enabled=read.flag("SIGNUP_RATELIMIT_ENABLED", default=True),

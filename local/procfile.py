@@ -13,6 +13,6 @@ def web_command(*extra: str, app: str = "wsgi:app") -> list[str]:
     """The `web:` line of the Procfile as argv, run by this Python, serving `app`, with extra arguments."""
     line = next(line for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith("web:"))
     argv = [app if word == "wsgi:app" else word for word in shlex.split(line.removeprefix("web:"))]
-    if argv[0] == "python":
-        argv[0] = sys.executable
+    if argv[0] == "gunicorn":  # this environment's gunicorn, whatever PATH says
+        argv[:1] = [sys.executable, "-m", "gunicorn"]
     return [*argv, *extra]
