@@ -4,7 +4,7 @@ VENV := .venv
 MINISTACK_VENV := .venv-ministack
 PIP_QUIET := --quiet --disable-pip-version-check
 
-.PHONY: run test lint translations screenshots
+.PHONY: run test lint translations screenshots bench
 run: $(VENV)/.runtime $(MINISTACK_VENV)/.ready  ## run the app against a local Cognito
 	$(VENV)/bin/python -m local.run
 
@@ -23,6 +23,9 @@ translations: $(VENV)/.runtime
 screenshots: $(VENV)/.dev $(MINISTACK_VENV)/.ready  ## the README's pictures, in docs/screenshots/
 	scripts/install-test-packages
 	$(VENV)/bin/python -m scripts.screenshots
+
+bench: $(VENV)/.dev  ## measure the app under load on loopback; writes docs/BENCHMARKS.md
+	$(VENV)/bin/python -m bench.run
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/mypy app

@@ -1,0 +1,11 @@
+-- wrk script: GET one page as a first-time visitor (no cookie), as fast as the server answers.
+-- At the end it prints wrk's own figures as one JSON line starting with "BENCH " for bench/load.py.
+
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'BENCH {"requests": %d, "duration_us": %d, "connect": %d, "read": %d, "write": %d, "status": %d, ' ..
+    '"timeout": %d, "p50_us": %d, "p99_us": %d, "max_us": %d}\n',
+    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
+    latency:percentile(50), latency:percentile(99), latency.max))
+end
