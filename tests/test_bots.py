@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
+from botocore.stub import ANY
 
 from app import create_app
 from local import emulator
@@ -161,3 +162,26 @@ def test_phone_numbers_outside_the_allowed_regions_are_refused(stubber: StrictSt
     )
     home = client.post("/signup", data={"username": "+44 7400 123456", **password, **open_form(client)})
     assert home.status_code == 302
+
+
+def test_the_country_list_reads_a_local_number_in_the_chosen_country(stubber: StrictStubber, tmp_path: Any) -> None:
+    declaration = tmp_path / "signup.toml"
+    declaration.write_text('username = "phone_number"\n')
+    stubber.add_response(
+        "sign_up",
+        SIGNED_UP,
+        expected_params={
+            "ClientId": "testclientid123",
+            "Username": "+33612345678",
+            "SecretHash": ANY,
+            "UserContextData": ANY,
+            "Password": "Correct-Horse-9",
+            "UserAttributes": [{"Name": "phone_number", "Value": "+33612345678"}],
+        },
+    )
+    client = app_with(stubber, SIGNUP_CONFIG=str(declaration)).test_client()
+    page = client.get("/signup").get_data(as_text=True)
+    assert "data-countries=" in page and "France" in html.unescape(page)
+    form = {"username": "06 12 34 56 78", "username_region": "FR"}  # the page script adds username_region
+    password = {"password": "Correct-Horse-9", "password_confirm": "Correct-Horse-9"}
+    assert client.post("/signup", data={**form, **password, **open_form(client)}).status_code == 302
