@@ -36,6 +36,30 @@ class Measured:
         )
 
 
+def combined(slices: list[Measured]) -> Measured:
+    """One measurement out of several slices of the same load: totals add up, CPU is time-weighted.
+
+    Per-request percentiles come from wrk per slice: the middle slice's median and the worst slice's
+    99th percentile stand for the whole (per sign-up figures use every sign-up's own time).
+    """
+    results = [s.result for s in slices]
+    seconds = sum(r.seconds for r in results)
+    result = load.Result(
+        command=f"{results[0].command} (× {len(results)} slices)",
+        seconds=seconds,
+        requests=sum(r.requests for r in results),
+        p50_ms=sorted(r.p50_ms for r in results)[len(results) // 2],
+        p99_ms=max(r.p99_ms for r in results),
+        socket_errors=sum(r.socket_errors for r in results),
+        bad_status=sum(r.bad_status for r in results),
+        unexpected=sum(r.unexpected for r in results),
+        completed=sum(r.completed for r in results),
+        flow_ms=[ms for r in results for ms in r.flow_ms],
+    )
+    cores = {party: sum(s.cpu[party] * s.result.seconds for s in slices) / seconds for party in slices[0].cpu}
+    return Measured(result=result, cpu=cores)
+
+
 @dataclass
 class Start:
     launch_to_ready_s: float
@@ -323,7 +347,9 @@ def _flows(r: Results, v: Verdicts) -> list[str]:
         "time (`user-<run>-<user>-<n>@example.com`), then GET the redirect's target (/signup/confirm). A sign-up "
         "counts when that page answers 200; its latency runs from sending the first GET to receiving the confirm "
         "page. The Cognito stand-in waits the latency shown before answering each call. Each row measures "
-        f"{v.fast.result.seconds:.0f} s after a {r.warmup_s:g} s warm-up.\n",
+        f"{v.fast.result.seconds:.0f} s after a {r.warmup_s:g} s warm-up, in slices of a few seconds taken in turns "
+        "with the other latency, so that the machine's drift in speed affects both rows alike. Per-request "
+        "percentiles are the middle slice's median and the worst slice's 99th percentile.\n",
         "| Upstream latency | Sign-ups/s | p50 ms per sign-up | p99 ms per sign-up | Requests/s | p50 / p99 ms "
         f"per request | Failed | gunicorn CPU per sign-up | {CPU_COLUMN} |",
         "|---|---|---|---|---|---|---|---|---|",
