@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import timeit
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +23,40 @@ PASSWORD = "Canary-Pa55word!"
 WRONG_CODE = "987650"
 
 
-def test_emails_are_masked() -> None:
-    assert mask_emails("user Ann.Lee+x@Example.co.uk failed") == "user A***@E***.uk failed"
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("user Ann.Lee+x@Example.co.uk failed", "user A***@E***.uk failed"),
+        ("GET /signup?username=ann_lee@mail.example.org&x=1", "GET /signup?username=a***@m***.org&x=1"),
+        ("<bob@example.com>, eve-2@sub.example.net.", "<b***@e***.com>, e***@s***.net."),
+        ("not.an@address and a@b.c", "not.an@address and a@b.c"),
+    ],
+)
+def test_emails_are_masked(text: str, expected: str) -> None:
+    assert mask_emails(text) == expected
+
+
+# Each is a string the old pattern took quadratic time on (a request path is logged as sent).
+HOSTILE: dict[str, Callable[[int], str]] = {
+    "word characters": lambda n: "a" * n,
+    "a path": lambda n: "/signup/" + "x-" * (n // 2),
+    "dots": lambda n: "a." * (n // 2),
+    "a long local part": lambda n: "a" * n + "@",
+    "a long domain": lambda n: "a@" + "b" * n,
+    "a long dotted domain": lambda n: "a@" + "b." * (n // 2),
+}
+
+
+def seconds_to_mask(text: str) -> float:
+    return min(timeit.repeat(lambda: mask_emails(text), number=1, repeat=5))
+
+
+@pytest.mark.parametrize("shape", HOSTILE)
+def test_masking_takes_time_in_proportion_to_the_text(shape: str) -> None:
+    """Four times the text costs about four times the time (a quadratic pattern: sixteen)."""
+    small, large = (seconds_to_mask(HOSTILE[shape](n)) for n in (10_000, 40_000))
+    assert large < 0.05, f"{large * 1000:.0f} ms to mask 40,000 characters"
+    assert large < 8 * small, f"10,000 characters: {small * 1000:.2f} ms, 40,000: {large * 1000:.2f} ms"
 
 
 def test_a_record_becomes_one_json_line_with_its_fields() -> None:
