@@ -32,7 +32,8 @@ class RateLimiter:
     def __init__(
         self, storage_uri: str, rules: Mapping[str, tuple[RateLimitItem, ...]], *, enabled: bool = True
     ) -> None:
-        self._rules = dict(rules)
+        # Shortest window first: see hit() for why the order matters.
+        self._rules = {name: tuple(sorted(items, key=RateLimitItem.get_expiry)) for name, items in rules.items()}
         self._storage_uri = storage_uri if enabled else None
 
     @cached_property
@@ -42,12 +43,30 @@ class RateLimiter:
         return MovingWindowRateLimiter(_storage(self._storage_uri)) if self._storage_uri else None
 
     def hit(self, rule: str, key: str, message: str) -> None:
-        """Count one attempt; raise TooManyAttempts (with the wait) when the rule is already used up."""
+        """Count one attempt; raise TooManyAttempts (with the wait) when any limit of the rule is used up.
+
+        Counting is the check: the store adds the attempt only when its window has room, in one step
+        (a Lua script in Redis, a lock in memory), so simultaneous attempts cannot all pass a check
+        before any of them is counted. The check before it is only there so that an attempt refused
+        is, as a rule, counted nowhere; when two attempts race for the last place and a longer window
+        refuses, the shorter windows, taken first, keep the count, and they empty soonest.
+        """
         wait = self.wait(rule, key)
-        if wait:
-            RATE_LIMITED.labels(rule).inc()
-            raise TooManyAttempts(message, code="RateLimited", retry_after=wait)
-        self.count(rule, key)
+        if not wait and self._take_places(rule, key):
+            return
+        RATE_LIMITED.labels(rule).inc()
+        raise TooManyAttempts(message, code="RateLimited", retry_after=wait or max(1, self.wait(rule, key)))
+
+    def _take_places(self, rule: str, key: str) -> bool:
+        """A place in each window of the rule, shortest first; False at the first window that is full."""
+        if self._window is None:
+            return True
+        window = self._window
+        try:
+            return all(window.hit(item, rule, key.lower()) for item in self._rules[rule])
+        except StorageError as err:
+            log.warning("Rate-limit storage unavailable (%s); %s not counted", _kind(err), rule)
+            return True
 
     def count(self, rule: str, key: str) -> None:
         """Count one attempt that has happened anyway (a code Cognito sent with the sign-up)."""

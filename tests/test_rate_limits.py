@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import html
+import logging
 import re
+import sys
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
+from limits import parse_many
 
 from app import create_app
-from app.errors import ConfigError
+from app.errors import ConfigError, TooManyAttempts
+from app.ratelimit import RateLimiter
 from local import emulator
 
 from .conftest import SIGNUP, StrictStubber, base_env, csrf_token, submit
@@ -137,3 +144,62 @@ def test_a_redis_outage_lets_sign_ups_through(local_pool: emulator.LocalPool, tm
     with gunicorn(env, tmp_path / "a.log") as a:
         assert sign_up_through(a, "outage@example.com") == 302
     assert "Rate-limit storage unavailable" in (tmp_path / "a.log").read_text()
+
+
+@pytest.fixture
+def quick_turns() -> Iterator[None]:
+    """Threads take turns every 10 µs instead of 5 ms, so a gap between checking and counting shows."""
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)
+    yield
+    sys.setswitchinterval(before)
+
+
+def let_through_at_once(limiter: RateLimiter, attempts: int = 40) -> int:
+    """How many of `attempts` sign-ups from one address, all sent at the same instant, the limiter allows."""
+    start = threading.Barrier(attempts)
+
+    def attempt(_: int) -> bool:
+        start.wait()
+        try:
+            limiter.hit("signup", "203.0.113.9", "Too many sign-ups")
+        except TooManyAttempts:
+            return False
+        return True
+
+    with ThreadPoolExecutor(attempts) as pool:
+        return sum(pool.map(attempt, range(attempts)))
+
+
+@pytest.mark.usefixtures("quick_turns")
+@pytest.mark.parametrize("limits", ["5/minute", "5/minute;20/hour", "20/minute;5/hour"])
+def test_simultaneous_attempts_get_no_more_than_the_limit_in_memory(limits: str) -> None:
+    let_through = [
+        let_through_at_once(RateLimiter("memory://", {"signup": tuple(parse_many(limits))})) for _ in range(50)
+    ]
+    assert set(let_through) == {5}, f"let through in 50 rounds of 40: {let_through}"
+
+
+@pytest.mark.usefixtures("quick_turns")
+@pytest.mark.parametrize("limits", ["5/minute", "20/minute;5/hour"])
+def test_simultaneous_attempts_get_no_more_than_the_limit_in_redis(limits: str, tmp_path: Path) -> None:
+    with redis_server(tmp_path / "redis") as port:
+        limiter = RateLimiter(f"redis://127.0.0.1:{port}/0", {"signup": tuple(parse_many(limits))})
+        assert let_through_at_once(limiter) == 5
+
+
+def test_an_attempt_refused_says_how_long_to_wait() -> None:
+    limiter = RateLimiter("memory://", {"signup": tuple(parse_many("1/minute;5/hour"))})
+    limiter.hit("signup", "203.0.113.9", "Too many sign-ups")
+    with pytest.raises(TooManyAttempts) as refused:
+        limiter.hit("signup", "203.0.113.9", "Too many sign-ups")
+    assert 55 <= refused.value.retry_after <= 60
+    limiter.hit("signup", "203.0.113.10", "Too many sign-ups")  # another address has its own count
+
+
+def test_a_store_that_cannot_be_reached_lets_attempts_through(caplog: pytest.LogCaptureFixture) -> None:
+    limiter = RateLimiter(f"redis://127.0.0.1:{emulator.free_port()}/0", {"signup": tuple(parse_many("1/minute"))})
+    with caplog.at_level(logging.WARNING, logger="app.ratelimit"):
+        for _ in range(3):
+            limiter.hit("signup", "203.0.113.9", "Too many sign-ups")
+    assert "Rate-limit storage unavailable (ConnectionError)" in caplog.text
