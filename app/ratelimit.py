@@ -8,6 +8,7 @@ in bulk. The storage is shared (Redis) when several instances run.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import math
 import time
@@ -92,6 +93,25 @@ class RateLimiter:
             return 0
         waits = [s.reset_time - now for s in stats if s.remaining <= 0]
         return max(1, math.ceil(max(waits))) if waits else 0
+
+
+def network_key(ip: str) -> str:
+    """The key a client address is limited by: an IPv4 address itself, an IPv6 address its /64.
+
+    One IPv6 subscriber (a home, a phone, a rented server) is given a whole /64 and can take a new
+    address from it for every request; keyed on the /64, they get one limit, as with one IPv4
+    address. An IPv4 address seen through an IPv6 socket (::ffff:a.b.c.d) counts as itself;
+    anything that is not an address is its own key.
+    """
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if isinstance(address, ipaddress.IPv4Address):
+        return str(address)
+    if address.ipv4_mapped:
+        return str(address.ipv4_mapped)
+    return str(ipaddress.IPv6Network((int(address) >> 64 << 64, 64)))
 
 
 def _storage(uri: str) -> Any:

@@ -17,7 +17,7 @@ from limits import parse_many
 
 from app import create_app
 from app.errors import ConfigError, TooManyAttempts
-from app.ratelimit import RateLimiter
+from app.ratelimit import RateLimiter, network_key
 from local import emulator
 
 from .conftest import SIGNUP, StrictStubber, base_env, csrf_token, submit
@@ -203,3 +203,32 @@ def test_a_store_that_cannot_be_reached_lets_attempts_through(caplog: pytest.Log
         for _ in range(3):
             limiter.hit("signup", "203.0.113.9", "Too many sign-ups")
     assert "Rate-limit storage unavailable (ConnectionError)" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("address", "key"),
+    [
+        ("203.0.113.9", "203.0.113.9"),
+        ("2001:db8:1:2:aaaa:bbbb:cccc:dddd", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2::1", "2001:db8:1:2::/64"),  # the same /64: the same key
+        ("2001:DB8:1:2:0:0:0:FFFF", "2001:db8:1:2::/64"),
+        ("2001:db8:1:3::1", "2001:db8:1:3::/64"),  # the next /64 is another network
+        ("::ffff:203.0.113.9", "203.0.113.9"),  # IPv4 seen through an IPv6 socket
+        ("fe80::1%eth0", "fe80::/64"),
+        ("::1", "::/64"),
+        ("", ""),
+        ("unknown", "unknown"),
+        ("203.0.113.9, 198.51.100.1", "203.0.113.9, 198.51.100.1"),
+    ],
+)
+def test_an_ipv6_network_shares_one_limit(address: str, key: str) -> None:
+    assert network_key(address) == key
+
+
+def test_new_addresses_from_one_ipv6_network_do_not_buy_new_attempts() -> None:
+    limiter = RateLimiter("memory://", {"signup": tuple(parse_many("2/minute"))})
+    for host in (1, 2):
+        limiter.hit("signup", network_key(f"2001:db8:1:2::{host}"), "Too many sign-ups")
+    with pytest.raises(TooManyAttempts):
+        limiter.hit("signup", network_key("2001:db8:1:2::3"), "Too many sign-ups")
+    limiter.hit("signup", network_key("2001:db8:1:3::1"), "Too many sign-ups")
