@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from app import create_app
-from app.redirects import is_allowed_return_url
+from app.redirects import is_allowed_return_url, safe_return_url
 
 from .conftest import ROOT, SIGNUP, StrictStubber, base_env, submit
 
@@ -108,6 +108,92 @@ def test_an_unknown_address_gets_the_404_page(stubber: StrictStubber) -> None:
 )
 def test_only_return_addresses_under_the_allowlist_are_followed(url: str, allowed: bool) -> None:
     assert is_allowed_return_url(url, (SHOP,)) is allowed
+
+
+WELCOME = "https://shop.example.com/welcome"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://shop.example.com/welcomeXYZ",
+        "https://shop.example.com/welcome.evil",
+        "https://shop.example.com/welcome/../../admin",
+        "https://shop.example.com/welcome/../admin",
+        "https://shop.example.com/welcome/..",
+        "https://shop.example.com/welcome/x/../../admin",
+        "https://shop.example.com/welcome/%2e%2e/admin",
+        "https://shop.example.com/welcome/%2E%2E/admin",
+        "https://shop.example.com/welcome/.%2e/admin",
+        "https://shop.example.com/welcome/%2e./admin",
+        "https://shop.example.com/welcome%2f..%2fadmin",
+        "https://shop.example.com/welcome/..%2Fadmin",
+        "https://shop.example.com/welcome/%5c..%5cadmin",
+        "https://shop.example.com/welcome/%5C",
+        "https://shop.example.com/welcome/%252e%252e/admin",
+        "https://shop.example.com/welcome/%252f..%252fadmin",
+        "https://shop.example.com/welcome/..;/admin",
+        "https://shop.example.com/welcome/.;x/..;/..;/admin",
+        "https://shop.example.com:80/welcome",
+        "http://shop.example.com:443/welcome",
+        "https://shop.example.com./welcome",
+        "https://shop.example.com:0/welcome",
+    ],
+)
+def test_a_return_address_that_leaves_the_allowed_path_is_refused(url: str) -> None:
+    assert safe_return_url(url, (WELCOME,)) is None
+    assert is_allowed_return_url(url, (WELCOME,)) is False
+
+
+@pytest.mark.parametrize(
+    ("url", "followed"),
+    [
+        ("https://shop.example.com/welcome", "https://shop.example.com/welcome"),
+        ("https://shop.example.com/welcome/", "https://shop.example.com/welcome/"),
+        ("https://shop.example.com/welcome/x?a=1#top", "https://shop.example.com/welcome/x?a=1#top"),
+        ("https://shop.example.com/welcome?next=../admin", "https://shop.example.com/welcome?next=../admin"),
+        ("https://shop.example.com/welcome/./x", "https://shop.example.com/welcome/x"),
+        ("https://shop.example.com/welcome/a/../b", "https://shop.example.com/welcome/b"),
+        ("https://shop.example.com/welcome/a/%2e%2e/b", "https://shop.example.com/welcome/b"),
+        ("https://shop.example.com/welcome/a/..", "https://shop.example.com/welcome/"),
+        ("https://shop.example.com/welcome/a%2Fb", "https://shop.example.com/welcome/a/b"),
+        ("https://shop.example.com/welcome%2fx", "https://shop.example.com/welcome/x"),
+        ("https://shop.example.com/other/../welcome/x", "https://shop.example.com/welcome/x"),
+        ("https://shop.example.com:443/welcome/x", "https://shop.example.com/welcome/x"),
+        ("https://SHOP.Example.com/welcome", "https://shop.example.com/welcome"),
+    ],
+)
+def test_an_allowed_return_address_is_followed_as_it_was_checked(url: str, followed: str) -> None:
+    assert safe_return_url(url, (WELCOME,)) == followed
+    # Followed as given only when that is the form that was checked.
+    assert is_allowed_return_url(url, (WELCOME,)) is (url == followed)
+
+
+@pytest.mark.parametrize(
+    ("allowed", "url", "followed"),
+    [
+        (
+            "https://shop.example.com:443/welcome",
+            "https://shop.example.com/welcome",
+            "https://shop.example.com/welcome",
+        ),
+        ("http://shop.example.com/", "http://shop.example.com:80/any/page", "http://shop.example.com/any/page"),
+        ("https://shop.example.com", "https://shop.example.com", "https://shop.example.com"),
+        ("https://shop.example.com/welcome", "https://shop.example.com", None),
+        ("https://shop.example.com:99999/", "https://shop.example.com/", None),
+        (
+            "https://shop.example.com:8443/welcome/",
+            "https://shop.example.com:8443/welcome",
+            "https://shop.example.com:8443/welcome",
+        ),
+        ("https://shop.example.com:8443/welcome/", "https://shop.example.com/welcome", None),
+        ("https://[2001:db8::1]/welcome", "https://[2001:DB8::1]:443/welcome", "https://[2001:db8::1]/welcome"),
+    ],
+)
+def test_default_ports_and_allowed_paths_are_compared_as_a_browser_would(
+    allowed: str, url: str, followed: str | None
+) -> None:
+    assert safe_return_url(url, (allowed,)) == followed
 
 
 def finish_with(stubber: StrictStubber, return_to: str) -> Any:
