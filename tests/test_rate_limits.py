@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import html
+import json
 import logging
 import re
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -232,3 +234,35 @@ def test_new_addresses_from_one_ipv6_network_do_not_buy_new_attempts() -> None:
     with pytest.raises(TooManyAttempts):
         limiter.hit("signup", network_key("2001:db8:1:2::3"), "Too many sign-ups")
     limiter.hit("signup", network_key("2001:db8:1:3::1"), "Too many sign-ups")
+
+
+@pytest.mark.parametrize(
+    ("env", "warned"),
+    [
+        ({"SIGNUP_WORKERS": "2", "SIGNUP_RATELIMIT_STORAGE_URI": ""}, True),
+        ({"SIGNUP_WORKERS": "3", "SIGNUP_RATELIMIT_STORAGE_URI": "memory://"}, True),
+        ({"SIGNUP_WORKERS": "1", "SIGNUP_RATELIMIT_STORAGE_URI": ""}, False),
+        ({"SIGNUP_WORKERS": "2", "SIGNUP_RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0"}, False),
+        ({"SIGNUP_WORKERS": "2", "SIGNUP_RATELIMIT_STORAGE_URI": "", "SIGNUP_RATELIMIT_ENABLED": "0"}, False),
+    ],
+)
+def test_gunicorn_warns_at_start_up_when_each_worker_would_count_alone(
+    env: dict[str, str], warned: bool, tmp_path: Path
+) -> None:
+    log = tmp_path / "app.log"
+    with gunicorn(base_env(**env), log):
+        # A worker sets up its signal handlers just after it logs that it boots; one stopped in
+        # between makes gunicorn wait its whole graceful timeout (20 s) before it stops.
+        deadline = time.monotonic() + 20
+        while log.read_text().count("Booting worker") < int(env["SIGNUP_WORKERS"]) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(1)
+    entries = [json.loads(line) for line in log.read_text().splitlines()]
+    warnings = [e for e in entries if "counts rate limits on its own" in e["message"]]
+    if warned:
+        (warning,) = warnings
+        assert (warning["level"], warning["logger"]) == ("WARNING", "gunicorn.error")
+        assert f"each of the {env['SIGNUP_WORKERS']} workers counts rate limits on its own" in warning["message"]
+        assert "set SIGNUP_RATELIMIT_STORAGE_URI to a Redis they all share" in warning["message"]
+    else:
+        assert warnings == []
