@@ -7,22 +7,10 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
-import ssl
 import subprocess
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    """A free loopback port chosen by the kernel (from the ephemeral range, never 8000/8001)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _stat(pid: int) -> list[str]:
@@ -67,24 +55,6 @@ def cpu_seconds(pids: list[int]) -> float:
 def started_at(pid: int) -> float:
     """When the process started, in seconds since boot (10 ms resolution)."""
     return int(_stat(pid)[19]) / CLOCK_TICKS
-
-
-def wait_until_answers(
-    url: str, process: subprocess.Popen[bytes], timeout: float = 60, context: ssl.SSLContext | None = None
-) -> None:
-    """Poll `url` until it answers with any HTTP status; fail early if the process died."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{process.args!r} exited with status {process.returncode} before it answered")
-        try:
-            with urllib.request.urlopen(url, timeout=1, context=context):
-                return
-        except urllib.error.HTTPError:
-            return
-        except OSError:
-            time.sleep(0.01)
-    raise RuntimeError(f"{url} did not answer within {timeout} s")
 
 
 def stop(process: subprocess.Popen[bytes], timeout: float = 25) -> None:

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from bench import cpu, load, machine, processes, report, server, tls, upstream
+from local import emulator
 
 ROOT = server.ROOT
 OUTPUT = ROOT / "docs" / "BENCHMARKS.md"
@@ -78,7 +79,7 @@ def app_environment(bench: Bench, cert: tls.Certificate, client_secret: str) -> 
         AWS_CA_BUNDLE=str(cert.cert),
         SECRET_KEY=secrets.token_urlsafe(32),
         SIGNUP_CONFIG="config/signup.toml",
-        SIGNUP_BIND=f"127.0.0.1:{processes.free_port()}",
+        SIGNUP_BIND=f"127.0.0.1:{emulator.free_port()}",
         SIGNUP_RATELIMIT_ENABLED="0",
         SIGNUP_MIN_FILL_SECONDS="0",
     )
@@ -194,7 +195,7 @@ def run_bare(bench: Bench, env: dict[str, str], page: bytes, stack: ExitStack) -
     say("Starting the bare Flask app under the same gunicorn settings")
     page_file = bench.tmp / "signup.html"
     page_file.write_bytes(page)
-    bare_env = {**env, "BENCH_BARE_PAGE": str(page_file), "SIGNUP_BIND": f"127.0.0.1:{processes.free_port()}"}
+    bare_env = {**env, "BENCH_BARE_PAGE": str(page_file), "SIGNUP_BIND": f"127.0.0.1:{emulator.free_port()}"}
     bare = server.start("bench.bare_app:app", bare_env, bench.tmp / "bare.log")
     stack.callback(bare.stop)
     bench.results.bare_start_s = bare.launch_to_ready_s
@@ -214,7 +215,7 @@ def main() -> int:
         client_secret = secrets.token_urlsafe(32)
         say("Starting the Cognito stand-in")
         stand_in = upstream.Handle(
-            port=processes.free_port(),
+            port=emulator.free_port(),
             cert=str(cert.cert),
             key=str(cert.key),
             client_id=CLIENT_ID,

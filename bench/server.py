@@ -14,6 +14,7 @@ from typing import Any
 from unittest import mock
 
 from bench import processes
+from local import emulator
 from local.procfile import web_command
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,7 +81,7 @@ def start(target: str, env: dict[str, str], log: Path) -> Gunicorn:
         )
     server = Gunicorn(target=target, process=process, port=port, log=log)
     try:
-        processes.wait_until_answers(f"{server.url}/healthz", process)
+        emulator.wait_until_up(f"{server.url}/healthz", process, timeout=60)
     except BaseException:
         server.stop()
         raise

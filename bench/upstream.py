@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from bench import processes
+from local import emulator
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_PREFIX = "AWSCognitoIdentityProviderService."
@@ -203,7 +203,7 @@ class Handle:
 
     def wait_until_up(self) -> None:
         """Wait for the stand-in over HTTPS with the generated certificate, as the app will reach it."""
-        processes.wait_until_answers(self.url + "/_bench/stats", self.process, timeout=20, context=self._context)
+        emulator.wait_until_up(self.url + "/_bench/stats", self.process, timeout=20, context=self._context)
 
     def set_latency(self, ms: float) -> None:
         self._call("POST", f"/_bench/latency?ms={ms:g}")
