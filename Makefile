@@ -16,8 +16,8 @@ test: $(VENV)/.dev $(MINISTACK_VENV)/.ready  ## install everything the tests use
 # After changing a message: extract, merge into every catalogue, translate the new entries in
 # app/translations/<lang>/LC_MESSAGES/messages.po, then run this again to compile them.
 translations: $(VENV)/.runtime
-	$(VENV)/bin/pybabel extract -F babel.cfg -k _l --no-location --sort-output --omit-header -o app/translations/messages.pot .
-	$(VENV)/bin/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching --omit-header
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_ngettext:1,2 --no-location --sort-output --omit-header -o app/translations/messages.pot .
+	$(VENV)/bin/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching --ignore-obsolete
 	$(VENV)/bin/pybabel compile -d app/translations --use-fuzzy
 
 screenshots: $(VENV)/.dev $(MINISTACK_VENV)/.ready  ## the README's pictures, in docs/screenshots/

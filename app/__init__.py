@@ -7,8 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, render_template, request
-from flask.sessions import SecureCookieSessionInterface
+from flask import Flask, current_app, render_template
 from flask_babel import Babel
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -17,8 +16,10 @@ from app import i18n, theme
 from app.bots import BotGuard, Captcha
 from app.cognito import CognitoSignup, create_client
 from app.components import Components
+from app.csrf import FormTokens
 from app.declaration import Declaration, load_declaration
 from app.errors import ConfigError
+from app.flow import FlowSeal
 from app.forms import build_forms
 from app.headers import add_security_headers
 from app.health import bp as health_bp
@@ -27,6 +28,7 @@ from app.pages import bp as pages_bp
 from app.ratelimit import RateLimiter
 from app.secrets import with_stored_secrets
 from app.settings import Settings, load_settings
+from app.steps import Steps
 from app.views import bp
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,15 +46,7 @@ def create_app(environ: Mapping[str, str] | None = None, *, cognito_client: Any 
     app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
     app.config.update(
         SECRET_KEY=settings.secret_key,
-        SESSION_COOKIE_HTTPONLY=True,
-        # Inside another site's iframe the cookie is third-party: only SameSite=None; Secure;
-        # Partitioned survives browsers that block third-party cookies (the default now).
-        SESSION_COOKIE_SAMESITE="None" if settings.embedded else "Lax",
-        SESSION_COOKIE_SECURE=settings.embedded,
-        SESSION_COOKIE_PARTITIONED=settings.embedded,
-        # A confirmation code lives 24 hours; a form left open that long still posts.
-        WTF_CSRF_TIME_LIMIT=24 * 3600,
-        WTF_CSRF_SSL_STRICT=True,
+        SECRET_KEY_FALLBACKS=list(settings.secret_key_fallbacks),
         # Every message is the app's own (translated in its catalogues), so WTForms' catalogue,
         # which Flask-WTF would otherwise load on every request, is not needed.
         WTF_I18N_ENABLED=False,
@@ -63,37 +57,38 @@ def create_app(environ: Mapping[str, str] | None = None, *, cognito_client: Any 
         BABEL_DEFAULT_LOCALE=i18n.DEFAULT,
         LANGUAGES=i18n.available_languages(ROOT / "app" / "translations"),
     )
-    app.session_interface = SessionCookies()
     Babel(app, locale_selector=i18n.select_locale)
 
     client = cognito_client if cognito_client is not None else create_client(settings)
-    guard = BotGuard(
-        settings.secret_key,
-        settings.min_fill_seconds,
+    captcha = (
         Captcha(settings.captcha, settings.captcha_site_key, settings.captcha_secret_key, settings.captcha_verify_url)
         if settings.captcha
-        else None,
+        else None
+    )
+    guard = BotGuard(settings.min_fill_seconds, captcha)
+    service = CognitoSignup(
+        client,
+        client_id=settings.cognito_client_id,
+        client_secret=settings.cognito_client_secret,
+        client_metadata=declaration.client_metadata,
+        validation_data=declaration.validation_data,
+        analytics_endpoint_id=declaration.analytics_endpoint_id,
+    )
+    limiter = RateLimiter(
+        settings.ratelimit_storage_uri, settings.rate_limits or {}, enabled=settings.ratelimit_enabled
     )
     app.extensions["signup"] = Components(
         settings=settings,
         declaration=declaration,
         forms=build_forms(
             declaration,
+            tokens=FormTokens(settings.secret_key, settings.secret_key_fallbacks),
             advanced_security=settings.advanced_security,
             check_deliverability=settings.check_email_deliverability,
-            stamp=guard.stamp,
         ),
-        service=CognitoSignup(
-            client,
-            client_id=settings.cognito_client_id,
-            client_secret=settings.cognito_client_secret,
-            client_metadata=declaration.client_metadata,
-            validation_data=declaration.validation_data,
-            analytics_endpoint_id=declaration.analytics_endpoint_id,
-        ),
-        limiter=RateLimiter(
-            settings.ratelimit_storage_uri, settings.rate_limits or {}, enabled=settings.ratelimit_enabled
-        ),
+        service=service,
+        steps=Steps(service, limiter, guard, declaration, hide_existing_users=settings.hide_existing_users),
+        flows=FlowSeal(settings.secret_key, settings.secret_key_fallbacks),
         guard=guard,
         theme_css=(css := theme.stylesheet(settings.theme)),
         theme_version=theme.version(css),
@@ -112,13 +107,6 @@ def create_app(environ: Mapping[str, str] | None = None, *, cognito_client: Any 
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
     return app
-
-
-class SessionCookies(SecureCookieSessionInterface):
-    """Flask's signed-cookie sessions, with the cookie marked Secure whenever the request came over https."""
-
-    def get_cookie_secure(self, app: Flask) -> bool:
-        return super().get_cookie_secure(app) or request.is_secure
 
 
 def load_configuration(env: Mapping[str, str]) -> tuple[Settings, Declaration]:

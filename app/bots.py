@@ -1,29 +1,25 @@
 """Bot checks on the sign-up form, made before anything reaches Cognito.
 
 A hidden field that people never see but form-filling bots do (the honeypot), a minimum time
-between showing the form and receiving it, and optionally a CAPTCHA verified on the server.
-People see none of this unless they are unusually quick, and then they just send again.
+between showing the form and receiving it (read from the form's signed token), and optionally a
+CAPTCHA verified on the server. People see none of this unless they are unusually quick, and then
+they just send again: the form comes back with everything they typed.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import time
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
 import urllib3
-from flask_babel import lazy_gettext as _l
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from app.errors import InvalidInput, ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
 HONEYPOT_FIELD = "homepage"  # not a Cognito attribute name, so never a real field
-STARTED_FIELD = "started"
-REFUSED = _l("We could not accept this form. Please check your details and send it again.")
 
 
 @dataclass(frozen=True)
@@ -81,37 +77,26 @@ class Captcha:
             return answer.status == 200 and json.loads(answer.data).get("success") is True
         except (urllib3.exceptions.HTTPError, ValueError) as err:
             log.warning("CAPTCHA verification failed: %s", type(err).__name__)
-            raise ServiceUnavailable(
-                _l("We could not check that you are a person. Please try again in a minute."), code="CaptchaUnavailable"
-            ) from err
+            raise ServiceUnavailable("captcha_unavailable", code="CaptchaUnavailable") from err
 
 
 class BotGuard:
     """The checks a sign-up passes before it may cost a Cognito call, an email or a text message."""
 
-    def __init__(self, secret_key: str, min_fill_seconds: float, captcha: Captcha | None = None) -> None:
-        self._stamps = URLSafeTimedSerializer(secret_key, salt="signup-form-shown")
+    def __init__(self, min_fill_seconds: float, captcha: Captcha | None = None) -> None:
         self._min_fill_seconds = min_fill_seconds
         self.captcha = captcha
 
-    def stamp(self) -> str:
-        """A signed note of when the form was shown, for its hidden field."""
-        return str(self._stamps.dumps(""))
+    def check(self, honeypot: str, seconds_open: float, captcha_response: str, ip_address: str) -> None:
+        """Raise InvalidInput (or ServiceUnavailable) unless the sign-up looks like a person's.
 
-    def check(self, honeypot: str, started: str, captcha_response: str, ip_address: str) -> None:
-        """Raise InvalidInput (or ServiceUnavailable) unless the sign-up looks like a person's."""
+        `seconds_open` is how long the form was open, from its signed token (app.csrf).
+        """
         if honeypot:
             log.info("Sign-up refused: the hidden field was filled in")
-            raise InvalidInput(REFUSED, code="BotCheck")
-        if self._min_fill_seconds and self._seconds_since(started) < self._min_fill_seconds:
-            log.info("Sign-up refused: sent too soon after the form was shown")
-            raise InvalidInput(REFUSED, code="BotCheck")
+            raise InvalidInput("bot_refused", code="BotCheck")
+        if seconds_open < self._min_fill_seconds:
+            log.info("Sign-up refused: sent %.1f s after the form was shown", seconds_open)
+            raise InvalidInput("too_fast", code="TooFast")
         if self.captcha is not None and not (captcha_response and self.captcha.verify(captcha_response, ip_address)):
-            raise InvalidInput(_l("Please complete the check that you are a person."), code="Captcha")
-
-    def _seconds_since(self, started: str) -> float:
-        try:
-            _, shown_at = self._stamps.loads(started, return_timestamp=True)
-        except BadSignature:
-            return 0.0  # no stamp, or a forged one: as good as sent at once
-        return time.time() - shown_at.timestamp()
+            raise InvalidInput("captcha_missing", code="Captcha")

@@ -1,8 +1,8 @@
 """The sign-up service: Cognito's SignUp, ConfirmSignUp and ResendConfirmationCode.
 
-It takes plain values and returns plain results, so it knows nothing of Flask requests or
-forms. Every botocore failure leaves here as one of the app's own errors (app.errors) with a
-message safe to show; the operator-facing detail goes to the log, without any secret.
+It takes plain values and returns plain results, so it knows nothing of Flask requests, forms
+or languages. Every botocore failure leaves here as one of the app's own errors (app.errors),
+naming a message safe to show; the operator-facing detail goes to the log, without any secret.
 """
 
 from __future__ import annotations
@@ -20,8 +20,7 @@ import boto3
 import urllib3
 from botocore import UNSIGNED
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
-from flask_babel import lazy_gettext as _l
+from botocore.exceptions import BotoCoreError, ClientError, StubResponseError
 
 from app.errors import (
     AlreadyConfirmed,
@@ -37,8 +36,6 @@ from app.metrics import COGNITO_LATENCY
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
-
-UNAVAILABLE = _l("We could not reach the account service. Nothing was lost: please try again in a minute.")
 
 
 def secret_hash(client_secret: str, username: str, client_id: str) -> str:
@@ -189,10 +186,15 @@ class CognitoSignup:
             error = translate_error(operation, err)
             outcome = error.code
             raise error from err
+        except StubResponseError:
+            # Only botocore's Stubber raises these, when a test's expected call is not the one
+            # made: let the test fail on the real mismatch, not on a 503 page.
+            outcome = "stub-mismatch"
+            raise
         except BotoCoreError as err:
             # Connection refused, DNS, timeouts, closed connections: Cognito is out of reach.
             outcome, level = type(err).__name__, logging.WARNING
-            raise ServiceUnavailable(UNAVAILABLE, code=outcome) from err
+            raise ServiceUnavailable("unavailable", code=outcome) from err
         finally:
             seconds = time.perf_counter() - started
             COGNITO_LATENCY.labels(operation).observe(seconds)
@@ -211,66 +213,22 @@ _METHODS = {
     "ResendConfirmationCode": "resend_confirmation_code",
 }
 
-# Error codes a person can act on: (error class, field, message). Everything not here is
-# the operator's to fix and is shown as the generic UNAVAILABLE message.
+# Error codes a person can act on: (error class, field, message key of app.messages). Everything
+# not here is the operator's to fix and is shown as the generic "unavailable" message.
 # Cognito does not say how long its throttles last; these waits are its quotas' scale.
 _WAITS = {"TooManyRequestsException": 60, "LimitExceededException": 900, "TooManyFailedAttemptsException": 900}
-_USER_ERRORS: dict[str, tuple[type[SignupError], str | None, Any]] = {
-    "InvalidPasswordException": (
-        InvalidInput,
-        "password",
-        _l("This password was not accepted. Choose a different, stronger one."),
-    ),
-    "UsernameExistsException": (
-        UsernameExists,
-        "username",
-        _l("An account with this username already exists. Sign in, or confirm it if you have not yet."),
-    ),
-    "AliasExistsException": (
-        InvalidInput,
-        "username",
-        _l("This email address or phone number already belongs to another account."),
-    ),
-    "UserNotFoundException": (
-        UserNotFound,
-        "username",
-        _l("We found no account with this username. Check it, or sign up again."),
-    ),
-    "CodeMismatchException": (
-        InvalidInput,
-        "code",
-        _l("That code is not right. Check the code we sent you and try again."),
-    ),
-    "ExpiredCodeException": (
-        InvalidInput,
-        "code",
-        _l("That code has expired. Ask for a new one below."),
-    ),
-    "CodeDeliveryFailureException": (
-        InvalidInput,
-        None,
-        _l("We could not send you a code. Check your email address or phone number, then ask for a new code."),
-    ),
-    "TooManyFailedAttemptsException": (
-        TooManyAttempts,
-        "code",
-        _l("Too many wrong codes. After the wait, ask for a new code."),
-    ),
-    "TooManyRequestsException": (
-        TooManyAttempts,
-        None,
-        _l("Too many requests right now."),
-    ),
-    "LimitExceededException": (
-        TooManyAttempts,
-        None,
-        _l("You have asked too many times."),
-    ),
-    "ForbiddenException": (
-        Refused,
-        None,
-        _l("Your request was blocked. If you think this is a mistake, contact the site owner."),
-    ),
+_USER_ERRORS: dict[str, tuple[type[SignupError], str | None, str]] = {
+    "InvalidPasswordException": (InvalidInput, "password", "password_refused"),
+    "UsernameExistsException": (UsernameExists, "username", "username_exists"),
+    "AliasExistsException": (InvalidInput, "username", "alias_exists"),
+    "UserNotFoundException": (UserNotFound, "username", "user_not_found"),
+    "CodeMismatchException": (InvalidInput, "code", "wrong_code"),
+    "ExpiredCodeException": (InvalidInput, "code", "code_expired"),
+    "CodeDeliveryFailureException": (InvalidInput, None, "code_not_delivered"),
+    "TooManyFailedAttemptsException": (TooManyAttempts, "code", "too_many_wrong_codes"),
+    "TooManyRequestsException": (TooManyAttempts, None, "too_many_requests"),
+    "LimitExceededException": (TooManyAttempts, None, "asked_too_often"),
+    "ForbiddenException": (Refused, None, "blocked"),
 }
 _LAMBDA_PREFIXES = (
     "PreSignUp failed with error ",
@@ -286,26 +244,23 @@ def translate_error(operation: str, err: ClientError) -> SignupError:
     message = str(error.get("Message", ""))
 
     if code == "NotAuthorizedException" and "Current status is CONFIRMED" in message:
-        return AlreadyConfirmed(_l("Your account is already confirmed."), code=code)
+        return AlreadyConfirmed("already_confirmed", code=code)
     if code == "InvalidParameterException":
         if "already confirmed" in message.lower():
-            return AlreadyConfirmed(_l("Your account is already confirmed."), code=code)
+            return AlreadyConfirmed("already_confirmed", code=code)
         field = _invalid_parameter_field(message)
         if field is not None:
-            return InvalidInput(_l("Check this value: it is not in a format we can accept."), field, code=code)
+            return InvalidInput("bad_format", field, code=code)
     if code == "UserLambdaValidationException":
         # The message comes from the site owner's own trigger, written for their users.
-        return InvalidInput(_lambda_message(message) or _l("Your sign-up was not accepted."), code=code)
+        return InvalidInput("not_accepted", code=code, detail=_lambda_message(message))
     if code in _USER_ERRORS:
-        error_class, field, text = _USER_ERRORS[code]
+        error_class, field, key = _USER_ERRORS[code]
         if code == "LimitExceededException" and operation == "SignUp":
-            text = _l(
-                "We could not finish creating your account because of a sending limit. "
-                "If you received a code, enter it on the confirmation page; otherwise try again later."
-            )
+            key = "sending_limit"
         if error_class is TooManyAttempts:
-            return TooManyAttempts(text, field, code=code, retry_after=_WAITS[code])
-        return error_class(text, field, code=code)
+            return TooManyAttempts(key, field, code=code, retry_after=_WAITS[code])
+        return error_class(key, field, code=code)
 
     # Everything else is for the operator: a drifted schema, a wrong secret, a missing
     # Lambda permission, an internal error. Cognito's messages name no secret.
@@ -316,7 +271,7 @@ def translate_error(operation: str, err: ClientError) -> SignupError:
         message,
         err.response.get("reasonCode", "-"),
     )
-    return ServiceUnavailable(UNAVAILABLE, code=code)
+    return ServiceUnavailable("unavailable", code=code)
 
 
 def _invalid_parameter_field(message: str) -> str | None:

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from flask import current_app
+from markupsafe import Markup
 
 from app.bots import BotGuard
 from app.cognito import CognitoSignup
 from app.declaration import Declaration
+from app.flow import FlowSeal
 from app.forms import FormClasses
-from app.ratelimit import RateLimiter
 from app.settings import Settings
+from app.steps import Steps
 
 
 @dataclass(frozen=True)
@@ -23,12 +24,13 @@ class Components:
     declaration: Declaration
     forms: FormClasses
     service: CognitoSignup
-    limiter: RateLimiter
+    steps: Steps
+    flows: FlowSeal
     guard: BotGuard
     theme_css: str
     theme_version: str
-    # Pages that look the same to everyone who reads one language (see app.views).
-    rendered: dict[Any, str] = field(default_factory=dict)
+    # The visible fields of untouched forms, by form class and language (app.pages.form_fields).
+    rendered_fields: dict[tuple[type, str], Markup] = field(default_factory=dict)
 
 
 def current() -> Components:

@@ -118,8 +118,7 @@ class Attribute:
 
     @property
     def field_name(self) -> str:
-        """The HTML form name: "custom:company" becomes "custom_company"."""
-        return self.name.replace(":", "_")
+        return field_name(self.name)
 
 
 @dataclass(frozen=True)
@@ -143,9 +142,22 @@ class Declaration:
         return next(a for a in self.attributes if a.name == self.username)
 
     @property
+    def code_attribute(self) -> str | None:
+        """Where Cognito sends confirmation codes: the username's attribute, else email, else phone."""
+        if self.username != "username":
+            return self.username
+        names = {a.name for a in self.attributes}
+        return next((name for name in ("email", "phone_number") if name in names), None)
+
+    @property
     def form_attributes(self) -> tuple[Attribute, ...]:
         """The attributes that get a field of their own (the username attribute is the username field)."""
         return tuple(a for a in self.attributes if a.name != self.username)
+
+
+def field_name(attribute_name: str) -> str:
+    """The HTML form name of an attribute: "custom:company" becomes "custom_company"."""
+    return attribute_name.replace(":", "_")
 
 
 def load_declaration(path: str | Path) -> Declaration:

@@ -1,8 +1,8 @@
 """The app's own errors.
 
 The service layer turns every Cognito failure into one of these, so that views never look at
-botocore. Each carries a message that is safe to show a person (never Cognito's raw text, which
-can name internals) and, where it belongs to one input, that input's name.
+botocore. Each names its message by a key of app.messages (never Cognito's raw text, which can name
+internals) and, where it belongs to one input, that input's name.
 """
 
 from __future__ import annotations
@@ -25,18 +25,20 @@ class ConfigError(Exception):
 class SignupError(Exception):
     """A failure the person is told about, on a field or at the top of the page.
 
-    `field` names what the message is about: "username", "password", "code", or a Cognito
-    attribute name such as "email"; None means the whole page. `code` names the cause for logs and
-    metrics: Cognito's error code, or the app's own ("RateLimited", "BotCheck", ...).
+    `message` is a key of app.messages. `field` names what it is about: "username", "password",
+    "code", or a Cognito attribute name such as "email"; None means the whole page. `code` names the
+    cause for logs and metrics: Cognito's error code, or the app's own ("RateLimited", "BotCheck",
+    ...). `detail` is a text to show as it is, written by the operator's own Lambda trigger.
     """
 
     status = 422
 
-    def __init__(self, message: str, field: str | None = None, *, code: str = "") -> None:
+    def __init__(self, message: str, field: str | None = None, *, code: str = "", detail: str = "") -> None:
         super().__init__(message)
         self.message = message
         self.field = field
         self.code = code or type(self).__name__
+        self.detail = detail
 
 
 class InvalidInput(SignupError):

@@ -51,15 +51,15 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from app.bots import HONEYPOT_FIELD, STARTED_FIELD
+from app.bots import HONEYPOT_FIELD
+from app.csrf import FormTokens, SignedFormToken
 from app.declaration import Attribute, Declaration, LocalizedText, PasswordPolicy
+from app.passwords import needs, password_rules
 
 MAX_USERNAME_LENGTH = 128
 MAX_PASSWORD_LENGTH = 256
 MAX_CODE_LENGTH = 2048
 MAX_ENCODED_DATA_LENGTH = 131072
-# The characters Cognito counts as symbols in a password policy.
-COGNITO_SYMBOLS = set("^$*.[]{}()?-\"!@#%&/\\,><':;|_~`+= ")
 TOO_LONG = _l("This is too long. Use at most %(max)d characters.")
 _USERNAME_CATEGORIES = ("L", "M", "S", "N", "P")  # Cognito: letters, marks, symbols, numbers, punctuation
 
@@ -165,40 +165,35 @@ def cognito_username(form: FlaskForm, field: Field) -> None:
         raise ValidationError(_l("Use letters, numbers and punctuation only, with no spaces."))
 
 
-class PasswordRules:
-    """The pool's password policy, one message for each rule the password breaks."""
+class PasswordCheck:
+    """The pool's password policy: one message that names everything the password still needs."""
 
     def __init__(self, policy: PasswordPolicy) -> None:
-        self.policy = policy
-
-    def broken(self, password: str) -> list[Any]:
-        policy, rules = self.policy, []
-        if len(password) < policy.minimum_length:
-            rules.append(_l("Use at least %(count)d characters.", count=policy.minimum_length))
-        if policy.require_uppercase and not re.search("[A-Z]", password):
-            rules.append(_l("Include an uppercase letter (A-Z)."))
-        if policy.require_lowercase and not re.search("[a-z]", password):
-            rules.append(_l("Include a lowercase letter (a-z)."))
-        if policy.require_numbers and not re.search("[0-9]", password):
-            rules.append(_l("Include a number (0-9)."))
-        if policy.require_symbols and not any(c in COGNITO_SYMBOLS for c in password.strip()):
-            rules.append(_l("Include a symbol, such as ! ? # or @."))
-        if password != password.strip():
-            rules.append(_l("Do not start or end the password with a space."))
-        return rules
+        self.rules = password_rules(policy)
 
     def __call__(self, form: FlaskForm, field: Field) -> None:
-        # Every broken rule at once, so the person fixes the password in one go.
-        if field.data:
-            field.errors.extend(self.broken(field.data))
+        if not field.data:
+            return
+        missing = [rule for rule in self.rules if not rule.met(field.data)]
+        if missing:
+            field.errors.append(needs(missing))
+        if field.data != field.data.strip():
+            field.errors.append(_l("Do not start or end the password with a space."))
 
 
 class _OneMessage:
-    """A field whose value must first be read (a number, a date): one clear message when it cannot be."""
+    """A field whose value must first be read (a number, a date): one clear message when it cannot be.
+
+    An empty value is no value at all (None): a required field says so, an optional one is simply
+    not sent.
+    """
 
     unreadable: Any
 
     def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist or not "".join(valuelist).strip():
+            self.data = None
+            return
         try:
             super().process_formdata(valuelist)  # type: ignore[misc]
         except ValueError as err:
@@ -234,23 +229,24 @@ class FormClasses:
     """Every form class the pages use, built once."""
 
     signup: type[FlaskForm]
-    confirm: type[FlaskForm]  # the code, for a person whose session says who they are
+    confirm: type[FlaskForm]  # the code, for a person whose code page says who they are
     confirm_returning: type[FlaskForm]  # username and code, for a person who comes back later
-    resend: type[FlaskForm]
-    resend_returning: type[FlaskForm]
+
+
+def _base(tokens: FormTokens, name: str) -> type[FlaskForm]:
+    """A form class whose CSRF token is signed and names the form (app.csrf), not tied to a session."""
+    meta = type("Meta", (), {"csrf_class": SignedFormToken, "form_tokens": tokens, "form_name": name})
+    return type(f"{name.capitalize()}Base", (FlaskForm,), {"Meta": meta})
 
 
 def build_forms(
     declaration: Declaration,
     *,
+    tokens: FormTokens,
     advanced_security: bool,
     check_deliverability: bool,
-    stamp: Callable[[], str] = str,
 ) -> FormClasses:
-    """Build the form classes from the declaration: fresh classes, never a mutated shared one.
-
-    `stamp` makes the signed time-shown value of the sign-up form's hidden field (app.bots).
-    """
+    """Build the form classes from the declaration: fresh classes, never a mutated shared one."""
     extra: dict[str, Field] = {}
     if advanced_security:
         extra["encoded_data"] = HiddenField(filters=[lambda v: v if v and len(v) <= MAX_ENCODED_DATA_LENGTH else None])
@@ -270,19 +266,20 @@ def build_forms(
             render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "autocapitalize": "none"},
         )
 
+    confirm_base = _base(tokens, "confirm")
     return FormClasses(
-        signup=_signup_form(declaration, extra, check_deliverability, stamp),
-        confirm=type("ConfirmForm", (FlaskForm,), {"code": code(), **extra}),
-        confirm_returning=type("ConfirmReturningForm", (FlaskForm,), {"username": username(), "code": code(), **extra}),
-        resend=type("ResendForm", (FlaskForm,), dict(extra)),
-        resend_returning=type("ResendReturningForm", (FlaskForm,), {"username": username(), **extra}),
+        signup=_signup_form(_base(tokens, "signup"), declaration, extra, check_deliverability),
+        confirm=type("ConfirmForm", (confirm_base,), {"code": code(), **extra}),
+        confirm_returning=type(
+            "ConfirmReturningForm", (confirm_base,), {"username": username(), "code": code(), **extra}
+        ),
     )
 
 
 def _signup_form(
-    declaration: Declaration, extra: dict[str, Field], check_deliverability: bool, stamp: Callable[[], str]
+    base: type[FlaskForm], declaration: Declaration, extra: dict[str, Field], check_deliverability: bool
 ) -> type[FlaskForm]:
-    rules = PasswordRules(declaration.password_policy)
+    rules = PasswordCheck(declaration.password_policy)
     fields: dict[str, Any] = {"username": _username_field(declaration, check_deliverability)}
     fields["password"] = PasswordField(
         _l("Password"),
@@ -300,13 +297,12 @@ def _signup_form(
     for attribute in declaration.form_attributes:
         fields[attribute.field_name] = _attribute_field(attribute, declaration, check_deliverability)
     fields.update(extra)
-    # For bots only: people never see the honeypot, and the stamp tells how long the form was open.
+    # For bots only: people never see the honeypot.
     fields[HONEYPOT_FIELD] = StringField(
         _l("Leave this field empty"), render_kw={"autocomplete": "off", "tabindex": "-1"}
     )
-    fields[STARTED_FIELD] = HiddenField(default=stamp)
-    form_class = type("SignupForm", (FlaskForm,), fields)
-    form_class.password_rules = rules  # type: ignore[attr-defined]
+    form_class = type("SignupForm", (base,), fields)
+    form_class.password_rules = rules.rules  # type: ignore[attr-defined]
     return form_class
 
 

@@ -1,4 +1,4 @@
-"""Which language a page speaks: ?lang= first (kept for the rest of the flow), then the browser's."""
+"""Which language a page speaks: ?lang= first (every link and form of the flow keeps it), then the browser's."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from babel import Locale
-from flask import current_app, request, session
+from flask import current_app, request
 
 DEFAULT = "en"
 
@@ -22,10 +22,7 @@ def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
     asked = request.args.get("lang", "")
     if asked in languages:
-        session["lang"] = asked
         return asked
-    if session.get("lang") in languages:
-        return session["lang"]
     return request.accept_languages.best_match(languages) or DEFAULT
 
 

@@ -1,5 +1,6 @@
-"""What every page shows besides its form: the operator's look, the languages, the policy hints,
-the error pages' words, and what the page scripts need. Registered as template globals.
+"""Pages: the three steps' pages with their errors and status codes, and what every page shows
+besides its form (the operator's look, the languages, the policy hints, the error pages' words,
+what the page scripts need), registered as template globals.
 """
 
 from __future__ import annotations
@@ -10,18 +11,158 @@ from typing import Any
 
 import phonenumbers
 from babel import Locale
-from babel.lists import format_list
-from flask import Blueprint, current_app, request, session, url_for
+from flask import Blueprint, current_app, render_template, request, url_for
 from flask_babel import get_locale, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from werkzeug.wrappers import Response
+from wtforms.widgets import PasswordInput
 
-from app.cognito import UNAVAILABLE
+from app import messages
 from app.components import current
+from app.declaration import field_name
+from app.errors import SignupError
+from app.flow import Flow
 from app.i18n import language_names
+from app.passwords import SYMBOLS, needs
 
 bp = Blueprint("pages", __name__)
+
+PageResponse = tuple[str, int, dict[str, str]]
+
+
+def signup(form: FlaskForm, error: SignupError | None = None) -> PageResponse:
+    """The sign-up form, empty or with what went wrong. Whatever was typed stays, but passwords:
+    WTForms never echoes them, except after the too-fast check, where sending again is all it takes."""
+    if error is not None and error.code == "TooFast":
+        for name in ("password", "password_confirm"):
+            form[name].widget = PasswordInput(hide_value=False)
+    return _form_page("signup.html", form, error)
+
+
+def confirm(
+    form: FlaskForm, flow: Flow | None, problem: str | None = None, error: SignupError | None = None
+) -> PageResponse:
+    """The code page for a Flow, or the returning person's form (username and code) without one.
+
+    `problem` says why a Flow in the address could not be used (app.views._flow).
+    """
+    notice = flow.notice if flow else problem
+    parent = [{"type": "signed-up", "deliveryMedium": flow.medium}] if flow and flow.event == "signed-up" else []
+    token = current().flows.seal(flow.but(event="", notice="")) if flow else None
+    return _form_page(
+        "confirm.html",
+        form,
+        error,
+        flow=flow,
+        notice=messages.text(notice) if notice else None,
+        resend_wait=current().steps.resend_wait(flow.username) if flow else 0,
+        parent_messages=parent,
+        page_args={"flow": token} if token else {},
+    )
+
+
+def done(flow: Flow | None, continue_url: str | None) -> str:
+    """The end of the flow; its message to the embedding page only for a genuinely confirmed Flow."""
+    parent = [{"type": "confirmed", "successUrl": continue_url or ""}] if flow else []
+    return render_template("done.html", continue_url=continue_url, parent_messages=parent)
+
+
+def _form_page(template: str, form: FlaskForm, error: SignupError | None, **context: Any) -> PageResponse:
+    """Render a form page with its errors and the HTTP status that fits them."""
+    status, headers = 200, {}
+    if form.is_submitted():
+        status = 422
+    if form.csrf_token.errors:
+        # A token that is missing, expired or signed with an unknown key: the form comes back,
+        # filled in, with a fresh token, so sending it again works.
+        form.csrf_token.errors = []
+        form.form_errors.append(messages.text("form_expired"))
+        status = 400
+    if error is not None:
+        status = error.status
+        text = error.detail or str(messages.text(error.message, current().declaration.username, template[:-5]))
+        retry_after = getattr(error, "retry_after", None)
+        if retry_after:
+            headers["Retry-After"] = str(retry_after)
+            text = f"{text} {format_wait(retry_after)}"
+        field = _field_name(error.field)
+        if field in form and field != "csrf_token":
+            form[field].errors.append(text)
+        else:
+            form.form_errors.append(text)
+    return render_template(template, form=form, **context), status, headers
+
+
+def _field_name(field: str | None) -> str:
+    """The form field an error names: an attribute, or the username it doubles as."""
+    if field is None:
+        return ""
+    if field == current().declaration.username:
+        return "username"
+    return field_name(field)
+
+
+def format_wait(seconds: int) -> str:
+    """'You can try again in 45 seconds.' / '… in 3 minutes.'"""
+    if seconds < 120:
+        return ngettext("You can try again in %(num)d second.", "You can try again in %(num)d seconds.", seconds)
+    minutes = -(-seconds // 60)
+    return ngettext("You can try again in %(num)d minute.", "You can try again in %(num)d minutes.", minutes)
+
+
+@bp.app_template_global()
+def embedding() -> str | None:
+    """For the page script: the origins it may post messages to (when embedding is on)."""
+    return " ".join(current().settings.frame_ancestors) or None
+
+
+@bp.app_template_global()
+def language_links(page_args: dict[str, str] | None = None) -> list[tuple[str, str, str]]:
+    """(code, name in its own language, address of this page in it) for the language links.
+
+    Built with url_for from the route, never from the request's path, so a link cannot point
+    anywhere but the app's own pages.
+    """
+    endpoint = request.endpoint if request.endpoint in ("signup.signup", "signup.confirm", "signup.done") else None
+    if request.endpoint == "signup.resend":
+        endpoint = "signup.confirm"
+    args: dict[str, Any] = dict(page_args or {}) if endpoint else {}
+    names = language_names(current_app.config["LANGUAGES"])
+    return [
+        (code, name, url_for(endpoint or "signup.signup", **{**args, "lang": code})) for code, name in names.items()
+    ]
+
+
+@bp.app_template_global()
+def form_fields(form: FlaskForm) -> Markup:
+    """A form's visible fields, from the field_list macro.
+
+    Rendering fields is most of what a page costs, and an untouched form's fields (not posted, not
+    filled in by the app) are the same for everyone who reads one language: those are rendered once
+    per form and language, and kept. Nothing in them comes from the request but the language.
+    """
+    macros = current_app.jinja_env.get_template("macros.html").module
+    if form.is_submitted() or getattr(form, "prefilled", False):
+        return macros.field_list(form)  # type: ignore[attr-defined,no-any-return]
+    key = (type(form), str(get_locale()))
+    rendered = current().rendered_fields
+    if key not in rendered:
+        rendered[key] = macros.field_list(form)  # type: ignore[attr-defined]
+    return rendered[key]
+
+
+@bp.app_template_global()
+def password_policy(form: FlaskForm) -> dict[str, Any]:
+    """The policy's rules for the hint, the page script's checklist and its checks, from one list."""
+    rules = form.password_rules
+    return {
+        "hint": needs(rules),
+        "rules": [(rule.key, str(rule.needs)) for rule in rules],
+        "minimum": current().declaration.password_policy.minimum_length,
+        "symbols": SYMBOLS,
+    }
 
 
 @bp.app_template_global()
@@ -51,25 +192,8 @@ def captcha() -> dict[str, str] | None:
 
 
 @bp.app_template_global()
-def embedding() -> dict[str, Any] | None:
-    """For the page script: the origins it may post to, and the messages waiting for the parent."""
-    settings = current().settings
-    if not settings.embedded:
-        return None
-    return {"origins": " ".join(settings.frame_ancestors), "messages": session.pop("events", [])}
-
-
-@bp.app_template_global()
 def current_locale() -> str:
     return str(get_locale())
-
-
-@bp.app_template_global()
-def language_links() -> list[tuple[str, str, str]]:
-    """(code, name in its own language, address of this page in it) for the language links."""
-    names = language_names(current_app.config["LANGUAGES"])
-    path = request.path if request.endpoint != "signup.resend" else url_for("signup.confirm")
-    return [(code, name, f"{path}?lang={code}") for code, name in names.items()]
 
 
 @bp.app_template_global()
@@ -86,22 +210,6 @@ def theme_css(version: str) -> Response:
     return Response(
         current().theme_css, mimetype="text/css", headers={"Cache-Control": "public, max-age=31536000, immutable"}
     )
-
-
-@bp.app_template_global()
-def password_checklist(form: FlaskForm) -> list[tuple[str, str]]:
-    """The policy's rules, one by one, for the live checklist the page script shows."""
-    policy = form.password_rules.policy
-    rules = [("length", ngettext("At least %(num)d character", "At least %(num)d characters", policy.minimum_length))]
-    for wanted, rule, text in (
-        (policy.require_uppercase, "upper", _l("An uppercase letter")),
-        (policy.require_lowercase, "lower", _l("A lowercase letter")),
-        (policy.require_numbers, "number", _l("A number")),
-        (policy.require_symbols, "symbol", _l("A symbol")),
-    ):
-        if wanted:
-            rules.append((rule, str(text)))
-    return rules
 
 
 @bp.app_template_global()
@@ -124,28 +232,16 @@ def country_list(locale: str, allowed: tuple[str, ...]) -> str:
     return json.dumps(sorted(rows, key=lambda row: str(row[1])), ensure_ascii=False)
 
 
-@bp.app_template_global()
-def password_hint(form: FlaskForm) -> str:
-    """The password policy in one sentence, shown before the person types."""
-    policy = form.password_rules.policy
-    rules = [ngettext("at least %(num)d character", "at least %(num)d characters", policy.minimum_length)]
-    for wanted, text in (
-        (policy.require_uppercase, _l("an uppercase letter")),
-        (policy.require_lowercase, _l("a lowercase letter")),
-        (policy.require_numbers, _l("a number")),
-        (policy.require_symbols, _l("a symbol")),
-    ):
-        if wanted:
-            rules.append(str(text))
-    return str(_l("Use %(rules)s.", rules=format_list(rules, locale=get_locale())))
-
-
 _ERROR_PAGES = {
     404: (_l("Page not found"), _l("There is no page at this address. Check it, or start from the sign-up form.")),
     405: (_l("That did not work"), _l("This page cannot be used that way. Start again from the sign-up form.")),
     413: (_l("Too much data"), _l("What you sent was too large. Shorten your answers and try again.")),
     429: (_l("Too many attempts"), _l("Please wait a little, then try again.")),
-    503: (_l("Service unavailable"), UNAVAILABLE),
+    403: (
+        _l("Sent from another site"),
+        _l("This form was sent from another website, so we did not accept it. Fill in the sign-up form here."),
+    ),
+    503: (_l("Service unavailable"), messages.text("unavailable")),
 }
 _GENERIC_ERROR = (_l("Something went wrong"), _l("We could not handle your request. Please try again."))
 

@@ -55,14 +55,10 @@ def create_user_pool_request(declaration: Declaration, name: str) -> dict[str, A
             if a.is_custom or a.required or a.name == declaration.username
         ],
     }
-    names = {a.name for a in declaration.attributes}
     if declaration.username != "username":
         request["UsernameAttributes"] = [declaration.username]
-    verified = [n for n in ("email", "phone_number") if n in names]
-    if verified:
-        request["AutoVerifiedAttributes"] = (
-            verified[:1] if declaration.username == "username" else [declaration.username]
-        )
+    if declaration.code_attribute:
+        request["AutoVerifiedAttributes"] = [declaration.code_attribute]
     return request
 
 

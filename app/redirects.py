@@ -49,15 +49,6 @@ def safe_return_url(url: str, allowed: tuple[str, ...]) -> str | None:
     return None
 
 
-def is_allowed_return_url(url: str, allowed: tuple[str, ...]) -> bool:
-    """Whether `url` may be followed exactly as given: allowed, and already in the form that was checked.
-
-    For callers that follow the address they were given; safe_return_url also accepts addresses
-    that resolve under an allowed URL (https://h:443/a/./b) and returns the resolved one.
-    """
-    return safe_return_url(url, allowed) == url
-
-
 def _origin(url: SplitResult) -> tuple[str, str, int] | None:
     """Scheme, host and port, with the scheme's default port filled in: https://h is https://h:443."""
     try:

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from limits import RateLimitItem, parse_many
 
+from app.bots import CAPTCHA_PROVIDERS
 from app.errors import ConfigError
 from app.theme import FONT_FAMILY, HEX_COLOUR, Theme
 
@@ -22,7 +23,6 @@ _CLIENT_ID = re.compile(r"[\w+]{1,128}")
 _MIN_SECRET_KEY = 32
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
-CAPTCHA_PROVIDERS = ("turnstile", "recaptcha")
 RATE_STORAGE_SCHEMES = ("memory", "redis", "rediss", "redis+sentinel", "redis+cluster", "memcached")
 
 # Rate limits, in the syntax of the `limits` library ("5/minute;20/hour").
@@ -46,6 +46,7 @@ class Settings:
     cognito_endpoint_url: str | None
     secret_key: str
     signup_config: str
+    secret_key_fallbacks: tuple[str, ...] = ()  # earlier keys, still accepted after a rotation
     success_url: str | None = None
     allowed_return_urls: tuple[str, ...] = ()
     advanced_security: bool = False
@@ -73,7 +74,7 @@ class Settings:
 
     @property
     def embedded(self) -> bool:
-        """Whether other sites may frame the app (which changes the session cookie)."""
+        """Whether other sites may frame the app (and receive its messages)."""
         return bool(self.frame_ancestors)
 
     def __repr__(self) -> str:
@@ -150,6 +151,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         cognito_client_secret=read.text("COGNITO_CLIENT_SECRET") or None,
         cognito_endpoint_url=read.text("COGNITO_ENDPOINT_URL", check=_check_url) or None,
         secret_key=read.text("SECRET_KEY", required=True, check=_check_secret_key),
+        secret_key_fallbacks=tuple(read.text("SECRET_KEY_FALLBACKS", check=_check_fallbacks).split()),
         signup_config=read.text("SIGNUP_CONFIG", required=True),
         success_url=read.text("SIGNUP_SUCCESS_URL", check=_check_url) or None,
         allowed_return_urls=tuple(read.text("SIGNUP_ALLOWED_RETURN_URLS", check=_check_urls).split()),
@@ -234,6 +236,11 @@ def _check_font(value: str) -> str | None:
 
 def _check_token(value: str) -> str | None:
     return None if len(value) >= 16 else "must be at least 16 characters"
+
+
+def _check_fallbacks(value: str) -> str | None:
+    short = [key for key in value.split() if _check_secret_key(key)]
+    return f"must list keys of at least {_MIN_SECRET_KEY} characters, separated by spaces" if short else None
 
 
 def _check_secret_key(value: str) -> str | None:

@@ -47,11 +47,12 @@
     input.insertAdjacentElement("afterend", button);
   });
 
-  // A live checklist of the password policy's rules, ticked off while the person types.
+  // A live checklist of the password policy's rules, ticked off while the person types. It says
+  // what the hint says (both come from the same list on the server), so the hint steps aside.
   var checklist = document.getElementById("password-checklist");
   var password = document.getElementById("password");
   if (checklist && password) {
-    var symbols = "^$*.[]{}()?-\"!@#%&/\\,><':;|_~`+= ";
+    var symbols = checklist.dataset.symbols;
     var tests = {
       length: function (v) { return v.length >= Number(checklist.dataset.minimum); },
       upper: function (v) { return /[A-Z]/.test(v); },
@@ -74,8 +75,14 @@
         item.lastChild.textContent = ": " + (met ? checklist.dataset.met : checklist.dataset.unmet);
       });
     };
+    var hint = document.getElementById("password-hint");
+    if (hint) hint.hidden = true;
     checklist.hidden = false;
-    password.setAttribute("aria-describedby", (password.getAttribute("aria-describedby") || "") + " password-checklist");
+    var described = (password.getAttribute("aria-describedby") || "").split(" ").filter(function (id) {
+      return id && id !== "password-hint";
+    });
+    described.push("password-checklist");
+    password.setAttribute("aria-describedby", described.join(" "));
     password.addEventListener("input", update);
     update();
   }

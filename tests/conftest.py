@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import secrets
 from collections.abc import Iterator
@@ -66,16 +67,39 @@ def stub_app(stubber: StrictStubber) -> Any:
     return app
 
 
-def csrf_token(html: str) -> str:
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
+def csrf_token(page: str) -> str:
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
     assert match, "page has no CSRF token"
     return match.group(1)
 
 
-def submit(client: Any, page: str, data: dict[str, str], action: str | None = None) -> Any:
-    """What a browser does: open the page, then post its form with the token it was given."""
-    token = csrf_token(client.get(page).get_data(as_text=True))
-    return client.post(action or page, data={"csrf_token": token, **data})
+def form_action(page: str, resend: bool = False) -> str:
+    """Where the page's form posts to: its action, or the 'Send a new code' button's formaction."""
+    match = re.search(r'formaction="([^"]+)"' if resend else r'<form method="post" action="([^"]+)"', page)
+    assert match, "page has no such form"
+    return html.unescape(match.group(1))
+
+
+def submit(client: Any, page: str, data: dict[str, str], *, resend: bool = False) -> Any:
+    """What a browser does: open the page, then post its form where the form says, with the token it was given."""
+    opened = client.get(page).get_data(as_text=True)
+    return client.post(form_action(opened, resend), data={"csrf_token": csrf_token(opened), **data})
+
+
+def text(response: Any) -> str:
+    """A response's page, with HTML entities read."""
+    return html.unescape(response.get_data(as_text=True))
+
+
+def app_with(stubber: StrictStubber, **env: str) -> Any:
+    """The app with the sample declaration, settings changed by `env`, Cognito answered by the Stubber."""
+    return create_app(base_env(**env), cognito_client=stubber.client)
+
+
+def without_tokens(page: str) -> str:
+    """A page without what differs between any two requests: form tokens and sealed flows."""
+    page = re.sub(r'name="csrf_token" type="hidden" value="[^"]*"', "", page)
+    return re.sub(r"flow=[\w=%-]+", "flow=…", page)
 
 
 SIGNUP = {

@@ -23,6 +23,8 @@ import urllib3
 from local import emulator
 from local.procfile import web_command
 
+from .conftest import csrf_token, form_action
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -195,6 +197,13 @@ class LoopbackClient:
                 self.cookies[name] = morsel.value
         connection.close()
         return response.status, dict(response.headers), text
+
+    def submit(
+        self, page: str, data: dict[str, str], *, resend: bool = False, headers: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, str], str]:
+        """What a browser does: open the page, then post its form where the form says, with its token."""
+        _, _, opened = self.request("GET", page, headers=headers)
+        return self.request("POST", form_action(opened, resend), {"csrf_token": csrf_token(opened), **data}, headers)
 
 
 @contextmanager

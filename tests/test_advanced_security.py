@@ -4,16 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from app import create_app
 from app.cognito import secret_hash
 
-from .conftest import CLIENT_SECRET, SIGNUP, StrictStubber, base_env, csrf_token
+from .conftest import CLIENT_SECRET, SIGNUP, StrictStubber, app_with, csrf_token
 
 SCRIPT = "https://amazon-cognito-assets.eu-west-1.amazoncognito.com/amazon-cognito-advanced-security-data.min.js"
-
-
-def app_with(stubber: StrictStubber, **env: str) -> Any:
-    return create_app(base_env(**env), cognito_client=stubber.client)
 
 
 def expected_sign_up(user_context: dict[str, str]) -> dict[str, Any]:
@@ -65,11 +60,12 @@ def test_without_javascript_only_the_ip_is_sent(stubber: StrictStubber) -> None:
     )
     client = app_with(stubber, SIGNUP_ADVANCED_SECURITY="1").test_client()
     token = csrf_token(client.get("/signup").get_data(as_text=True))
-    client.post(
+    response = client.post(
         "/signup",
         data={**SIGNUP, "csrf_token": token, "encoded_data": ""},
         environ_base={"REMOTE_ADDR": "198.51.100.4"},
     )
+    assert response.status_code == 302  # and the Stubber saw exactly the expected parameters
 
 
 def test_with_the_setting_off_nothing_is_loaded_and_posted_data_is_ignored(stubber: StrictStubber) -> None:
@@ -82,11 +78,12 @@ def test_with_the_setting_off_nothing_is_loaded_and_posted_data_is_ignored(stubb
     page = client.get("/signup").get_data(as_text=True)
     assert "amazoncognito.com" not in page and "data-asf-pool" not in page
     token = csrf_token(page)
-    client.post(
+    response = client.post(
         "/signup",
         data={**SIGNUP, "csrf_token": token, "encoded_data": "x"},
         environ_base={"REMOTE_ADDR": "198.51.100.4"},
     )
+    assert response.status_code == 302  # and the Stubber saw exactly the expected parameters
 
 
 def test_a_trigger_confirmed_account_skips_the_code_page(stubber: StrictStubber) -> None:
@@ -94,4 +91,4 @@ def test_a_trigger_confirmed_account_skips_the_code_page(stubber: StrictStubber)
     client = app_with(stubber).test_client()
     token = csrf_token(client.get("/signup").get_data(as_text=True))
     response = client.post("/signup", data={**SIGNUP, "csrf_token": token})
-    assert response.headers["Location"] == "/signup/done"
+    assert response.headers["Location"].startswith("/signup/done?flow=")

@@ -12,10 +12,13 @@ from flask import Flask
 from flask_babel import Babel
 from flask_wtf import FlaskForm
 
+from app.csrf import FormTokens
 from app.declaration import parse_declaration
 from app.forms import build_forms
 
 from .conftest import SIGNUP, StrictStubber, submit
+
+TOKENS = FormTokens("x" * 32)
 
 
 def post(client: Any, **changes: str) -> tuple[int, str]:
@@ -30,8 +33,8 @@ def field_errors(page: str, field_id: str) -> list[str]:
 
 def test_form_is_built_once_per_declaration_as_fresh_classes() -> None:
     declaration = parse_declaration({"attributes": [{"name": "custom:team", "label": "Team"}]})
-    first = build_forms(declaration, advanced_security=False, check_deliverability=False)
-    second = build_forms(declaration, advanced_security=False, check_deliverability=False)
+    first = build_forms(declaration, tokens=TOKENS, advanced_security=False, check_deliverability=False)
+    second = build_forms(declaration, tokens=TOKENS, advanced_security=False, check_deliverability=False)
     assert first.signup is not second.signup
     assert issubclass(first.signup, FlaskForm)
     assert not hasattr(FlaskForm, "custom_team")
@@ -59,16 +62,21 @@ def test_form_page_shows_every_declared_field(stub_app: Any) -> None:
     [
         ({"username": ""}, "username", "Enter your email address."),
         ({"username": "not-an-email"}, "username", "Enter an email address like name@example.com."),
-        ({"password": "short", "password_confirm": "short"}, "password", "Use at least 8 characters."),
+        (
+            {"password": "short", "password_confirm": "short"},
+            "password",
+            "Your password needs at least 8 characters, an uppercase letter, a number, "
+            "and a symbol, such as ! ? # or @.",
+        ),
         (
             {"password": "alllowercase1!", "password_confirm": "alllowercase1!"},
             "password",
-            "Include an uppercase letter (A-Z).",
+            "Your password needs an uppercase letter.",
         ),
         (
             {"password": "NoSymbols123", "password_confirm": "NoSymbols123"},
             "password",
-            "Include a symbol, such as ! ? # or @.",
+            "Your password needs a symbol, such as ! ? # or @.",
         ),
         ({"password_confirm": "Something-Else-1"}, "password_confirm", "The two passwords are not the same."),
         ({"given_name": ""}, "given_name", "Fill in this field."),
@@ -121,7 +129,7 @@ def test_a_post_without_csrf_token_is_refused_and_keeps_the_input(stub_app: Any)
     response = stub_app.test_client().post("/signup", data=SIGNUP)
     page = html.unescape(response.get_data(as_text=True))
     assert response.status_code == 400
-    assert "This page was open too long" in page
+    assert "This form was open for a long time, so we could not accept it." in page
     assert 'value="Example Ltd"' in page
 
 
@@ -133,11 +141,14 @@ def test_a_forged_csrf_token_is_refused(stub_app: Any) -> None:
 
 
 def test_email_is_normalised_before_it_is_sent(stub_app: Any, stubber: StrictStubber) -> None:
-    stubber.add_response("sign_up", {"UserConfirmed": False, "UserSub": "s"}, expected_params=None)
-    client = stub_app.test_client()
-    submit(client, "/signup", {**SIGNUP, "username": "  Ann@EXAMPLE.com "})
-    with client.session_transaction() as session:
-        assert session["pending"]["username"] == "Ann@example.com"
+    sent: list[dict[str, Any]] = []
+    stub_app.extensions["signup"].service._client.meta.events.register(
+        "provide-client-params.cognito-idp.SignUp", lambda params, **_: sent.append(params)
+    )
+    stubber.add_response("sign_up", {"UserConfirmed": False, "UserSub": "s"})
+    submit(stub_app.test_client(), "/signup", {**SIGNUP, "username": "  Ann@EXAMPLE.com "})
+    assert sent[0]["Username"] == "Ann@example.com"
+    assert {"Name": "email", "Value": "Ann@example.com"} in sent[0]["UserAttributes"]
 
 
 @pytest.mark.parametrize(
@@ -168,7 +179,9 @@ def bound_signup_form() -> Iterator[Callable[[dict, str], Any]]:
     contexts = []
 
     def bind(declaration: dict, username: str) -> Any:
-        forms = build_forms(parse_declaration(declaration), advanced_security=False, check_deliverability=False)
+        forms = build_forms(
+            parse_declaration(declaration), tokens=TOKENS, advanced_security=False, check_deliverability=False
+        )
         data = {"username": username, "password": "Aa1!aaaa", "password_confirm": "Aa1!aaaa"}
         contexts.append(app.test_request_context(method="POST", data=data))
         contexts[-1].push()

@@ -7,11 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
 from app import create_app
-from app.redirects import is_allowed_return_url, safe_return_url
+from app.redirects import safe_return_url
 
 from .conftest import ROOT, SIGNUP, StrictStubber, base_env, submit
 
@@ -35,17 +36,15 @@ def test_pages_carry_a_strict_csp_and_the_other_security_headers(stubber: Strict
     assert "Strict-Transport-Security" not in response.headers  # plain http
 
 
-def test_over_https_hsts_is_sent_and_the_cookie_is_secure(stubber: StrictStubber) -> None:
+def test_over_https_hsts_is_sent(stubber: StrictStubber) -> None:
     response = client_for(stubber).get("/signup", base_url="https://signup.example.com")
     assert response.headers["Strict-Transport-Security"] == "max-age=63072000"
-    assert "Secure" in response.headers["Set-Cookie"]
 
 
 def test_behind_a_tls_proxy_https_is_recognised(stubber: StrictStubber) -> None:
     client = client_for(stubber, SIGNUP_TRUSTED_PROXIES="1")
     response = client.get("/signup", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.1"})
     assert "Strict-Transport-Security" in response.headers
-    assert "Secure" in response.headers["Set-Cookie"]
 
 
 @pytest.mark.parametrize("template", sorted(p.name for p in (ROOT / "templates").glob("*.html")))
@@ -107,7 +106,7 @@ def test_an_unknown_address_gets_the_404_page(stubber: StrictStubber) -> None:
     ],
 )
 def test_only_return_addresses_under_the_allowlist_are_followed(url: str, allowed: bool) -> None:
-    assert is_allowed_return_url(url, (SHOP,)) is allowed
+    assert (safe_return_url(url, (SHOP,)) is not None) is allowed
 
 
 WELCOME = "https://shop.example.com/welcome"
@@ -142,7 +141,6 @@ WELCOME = "https://shop.example.com/welcome"
 )
 def test_a_return_address_that_leaves_the_allowed_path_is_refused(url: str) -> None:
     assert safe_return_url(url, (WELCOME,)) is None
-    assert is_allowed_return_url(url, (WELCOME,)) is False
 
 
 @pytest.mark.parametrize(
@@ -165,8 +163,6 @@ def test_a_return_address_that_leaves_the_allowed_path_is_refused(url: str) -> N
 )
 def test_an_allowed_return_address_is_followed_as_it_was_checked(url: str, followed: str) -> None:
     assert safe_return_url(url, (WELCOME,)) == followed
-    # Followed as given only when that is the form that was checked.
-    assert is_allowed_return_url(url, (WELCOME,)) is (url == followed)
 
 
 @pytest.mark.parametrize(
@@ -199,16 +195,19 @@ def test_default_ports_and_allowed_paths_are_compared_as_a_browser_would(
 def finish_with(stubber: StrictStubber, return_to: str) -> Any:
     stubber.add_response("sign_up", {"UserConfirmed": True, "UserSub": "s"})
     client = client_for(stubber, SIGNUP_ALLOWED_RETURN_URLS=SHOP)
-    client.get("/signup", query_string={"return_to": return_to})
-    return submit(client, "/signup", SIGNUP)
+    return submit(client, f"/signup?{urlencode({'return_to': return_to})}", SIGNUP)
 
 
 def test_an_allowed_return_address_ends_the_flow(stubber: StrictStubber) -> None:
     assert finish_with(stubber, SHOP + "thanks").headers["Location"] == SHOP + "thanks"
 
 
+def test_the_return_address_followed_is_the_one_that_was_checked(stubber: StrictStubber) -> None:
+    assert finish_with(stubber, SHOP + "x/%2e%2e/thanks").headers["Location"] == SHOP + "thanks"
+
+
 def test_any_other_return_address_falls_back_to_the_done_page(stubber: StrictStubber) -> None:
-    assert finish_with(stubber, "https://evil.test/").headers["Location"] == "/signup/done"
+    assert finish_with(stubber, "https://evil.test/").headers["Location"].startswith("/signup/done?flow=")
 
 
 def test_return_addresses_are_allowed_as_form_targets_in_the_csp(stubber: StrictStubber) -> None:

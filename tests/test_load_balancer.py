@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -21,15 +20,6 @@ def request_lines(log: Path) -> list[dict[str, Any]]:
     """The app's JSON line for each request it served."""
     lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
     return [line for line in lines if line["logger"] == "signup.request"]
-
-
-def token(html: str) -> str:
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
-
-
-def step(client: LoopbackClient, page: str, data: dict[str, str], action: str | None = None, **headers: str) -> Any:
-    _, _, html = client.request("GET", page)
-    return client.request("POST", action or page, {"csrf_token": token(html), **data}, headers)
 
 
 @pytest.fixture
@@ -57,14 +47,16 @@ def test_flow_through_nginx_reaches_cognito_with_the_client_ip(
     ):
         client = LoopbackClient(f"http://127.0.0.1:{balancer}", source=CLIENT_IP)
         spoof = {"X-Forwarded-For": "6.6.6.6"}
-        status, headers, _ = step(client, "/signup", SIGNUP, **spoof)
-        assert (status, headers["Location"]) == (302, "/signup/confirm")
-        status, _, _ = step(client, "/signup/confirm", {"code": "000000"}, **spoof)
+        status, headers, _ = client.submit("/signup", SIGNUP, headers=spoof)
+        code_page = headers["Location"]
+        assert status == 302 and code_page.startswith("/signup/confirm?flow=")
+        status, _, _ = client.submit(code_page, {"code": "000000"}, headers=spoof)
         assert status == 422
-        status, _, _ = step(client, "/signup/confirm", {}, action="/signup/confirm/resend", **spoof)
+        status, headers, _ = client.submit(code_page, {}, resend=True, headers=spoof)
         assert status == 302
-        status, headers, _ = step(client, "/signup/confirm", {"code": emulator.LOCAL_CODE}, **spoof)
-        assert (status, headers["Location"]) == (302, "/signup/done")
+        status, headers, _ = client.submit(headers["Location"], {"code": emulator.LOCAL_CODE}, headers=spoof)
+        assert status == 302 and headers["Location"].startswith("/signup/done?flow=")
+    assert not client.cookies  # nothing but the pages' own addresses carried the flow
 
     # Round robin: each instance served steps of this one flow (a form from one, posted to the other).
     for log in ("a.log", "b.log"):
@@ -82,11 +74,12 @@ def test_sign_up_on_one_instance_and_confirm_on_another(
     env = instance_env(local_pool, recorded, "0")
     with gunicorn(env, tmp_path / "a.log") as a, gunicorn(env, tmp_path / "b.log") as b:
         first = LoopbackClient(f"http://127.0.0.1:{a}", source=CLIENT_IP)
-        assert step(first, "/signup", SIGNUP)[0] == 302
+        status, headers, _ = first.submit("/signup", SIGNUP)
+        assert status == 302
+        # The same browser, balanced to the other instance for the code page and its post.
         second = LoopbackClient(f"http://127.0.0.1:{b}", source=CLIENT_IP)
-        second.cookies = first.cookies  # the same browser, balanced to the other instance
-        status, headers, _ = step(second, "/signup/confirm", {"code": emulator.LOCAL_CODE})
-        assert (status, headers["Location"]) == (302, "/signup/done")
+        status, headers, _ = second.submit(headers["Location"], {"code": emulator.LOCAL_CODE})
+        assert status == 302 and headers["Location"].startswith("/signup/done?flow=")
 
 
 def test_without_trusted_proxies_forwarded_headers_are_ignored(
@@ -94,7 +87,7 @@ def test_without_trusted_proxies_forwarded_headers_are_ignored(
 ) -> None:
     with gunicorn(instance_env(local_pool, recorded, "0"), tmp_path / "a.log") as a:
         client = LoopbackClient(f"http://127.0.0.1:{a}", source=CLIENT_IP)
-        step(client, "/signup", SIGNUP, **{"X-Forwarded-For": "6.6.6.6"})
+        client.submit("/signup", SIGNUP, headers={"X-Forwarded-For": "6.6.6.6"})
     assert recorded.sent("SignUp")[0]["UserContextData"]["IpAddress"] == CLIENT_IP
 
 

@@ -106,11 +106,11 @@ def test_gunicorn_writes_only_json_lines_without_secrets(local_pool: emulator.Lo
     signup = {**SIGNUP, "password": PASSWORD, "password_confirm": PASSWORD}
     with gunicorn(env, tmp_path / "app.log") as port:
         client = LoopbackClient(f"http://127.0.0.1:{port}", source="127.0.0.9")
-        for path, form in (("/signup", signup), ("/signup/confirm", {"code": WRONG_CODE})):
-            _, _, page = client.request("GET", path)
-            token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
-            client.request("POST", path, {**form, "csrf_token": token}, {"X-Request-ID": f"req-{path[-6:]}"})
+        _, headers, _ = client.submit("/signup", signup, headers={"X-Request-ID": "req-signup"})
+        code_page = headers["Location"]
+        client.submit(code_page, {"code": WRONG_CODE}, headers={"X-Request-ID": "req-confirm"})
         cookies = list(client.cookies.values())
+    flow_token = code_page.split("flow=")[1].split("&")[0]
     lines = (tmp_path / "app.log").read_text().splitlines()
     entries = [json.loads(line) for line in lines]  # every line is JSON
     assert any(e["logger"] == "gunicorn.error" and "Booting worker" in e["message"] for e in entries)
@@ -131,5 +131,5 @@ def test_gunicorn_writes_only_json_lines_without_secrets(local_pool: emulator.Lo
         local_pool.client_secret,
         secret_hash(local_pool.client_secret, "ann@example.com", local_pool.client_id),
     ]
-    for secret in [*secrets, WRONG_CODE, *cookies, "ann@example.com"]:
+    for secret in [*secrets, WRONG_CODE, *cookies, "ann@example.com", flow_token]:
         assert secret not in text

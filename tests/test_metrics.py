@@ -29,12 +29,6 @@ def value(text: str, name: str) -> float:
     return float(match.group(1)) if match else 0.0
 
 
-def step(client: LoopbackClient, page: str, form: dict[str, str], action: str | None = None) -> int:
-    _, _, html = client.request("GET", page)
-    token = html.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
-    return client.request("POST", action or page, {**form, "csrf_token": token})[0]
-
-
 @pytest.fixture
 def instance(local_pool: emulator.LocalPool, tmp_path: Path) -> Any:
     """Two workers, metrics on the app with a token and on a port of their own."""
@@ -55,13 +49,13 @@ def test_counts_and_latencies_add_up_across_two_workers(instance: Any) -> None:
     app, _ = instance
     for n in range(3):  # new connections: the two workers share the work
         client = LoopbackClient(app, source="127.0.0.1")
-        assert step(client, "/signup", {**SIGNUP, "username": f"m{n}@example.com"}) == 302
+        assert client.submit("/signup", {**SIGNUP, "username": f"m{n}@example.com"})[0] == 302
     client = LoopbackClient(app, source="127.0.0.1")
-    step(client, "/signup", {**SIGNUP, "username": "m0@example.com"})  # taken
-    step(client, "/signup", {**SIGNUP, "username": "m9@example.com"})
-    step(client, "/signup/confirm", {"code": "000000"})
-    step(client, "/signup/confirm", {}, action="/signup/confirm/resend")
-    step(client, "/signup/confirm", {"code": emulator.LOCAL_CODE})
+    client.submit("/signup", {**SIGNUP, "username": "m0@example.com"})  # taken
+    code_page = client.submit("/signup", {**SIGNUP, "username": "m9@example.com"})[1]["Location"]
+    client.submit(code_page, {"code": "000000"})
+    client.submit(code_page, {}, resend=True)
+    client.submit(code_page, {"code": emulator.LOCAL_CODE})
     for _ in range(4):  # whichever worker answers, it reports the instance
         text = scrape(f"{app}/metrics")
         assert value(text, "signup_signups_started_total") == 5
@@ -83,8 +77,8 @@ def test_rate_limited_requests_are_counted(local_pool: emulator.LocalPool, tmp_p
     )
     with gunicorn(env, tmp_path / "app.log") as port:
         client = LoopbackClient(f"http://127.0.0.1:{port}", source="127.0.0.1")
-        step(client, "/signup", {**SIGNUP, "username": "r1@example.com"})
-        assert step(client, "/signup", {**SIGNUP, "username": "r2@example.com"}) == 429
+        client.submit("/signup", {**SIGNUP, "username": "r1@example.com"})
+        assert client.submit("/signup", {**SIGNUP, "username": "r2@example.com"})[0] == 429
         text = scrape(f"http://127.0.0.1:{port}/metrics")
     assert value(text, 'signup_rate_limited_total{rule="signup"}') == 1
     assert value(text, 'signup_signups_failed_total{error="RateLimited"}') == 1

@@ -7,6 +7,7 @@ import logging
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import boto3
 import pytest
@@ -59,10 +60,16 @@ def test_no_secret_reaches_a_log_or_a_page_in_the_whole_flow(
     app = create_app(env)
     client = app.test_client()
     keep(submit(client, "/signup", {**signup, "password_confirm": "typo"}))  # the form comes back
-    keep(submit(client, "/signup", signup))
-    keep(submit(client, "/signup/confirm", {"code": "000000"}))
-    keep(submit(client, "/signup/confirm", {}, action="/signup/confirm/resend"))
-    keep(submit(client, "/signup/confirm", {"code": emulator.LOCAL_CODE}))
+    code_page = keep(submit(client, "/signup", signup)).headers["Location"]
+    keep(client.get(code_page))
+    keep(submit(client, code_page, {"code": "000000"}))
+    keep(submit(client, code_page, {}, resend=True))
+    done = keep(submit(client, code_page, {"code": emulator.LOCAL_CODE})).headers["Location"]
+    keep(client.get(done))
+    # What the pages' addresses carry is sealed: it holds no secret, and no code, even opened.
+    for address in (code_page, done):
+        flow = app.extensions["signup"].flows.open(unquote(address.split("flow=")[1].split("&")[0]))
+        assert not {CANARY_PASSWORD, emulator.LOCAL_CODE, "000000"} & set(vars(flow).values())
     # Failures: a wrong client secret (operator error) and Cognito out of reach.
     wrong = create_app({**env, "COGNITO_CLIENT_SECRET": local_pool.client_secret[::-1]})
     keep(submit(wrong.test_client(), "/signup", {**signup, "username": "b@example.com"}))
@@ -70,9 +77,11 @@ def test_no_secret_reaches_a_log_or_a_page_in_the_whole_flow(
     keep(submit(gone.test_client(), "/signup", {**signup, "username": "c@example.com"}))
 
     assert "DEBUG" in caplog.text  # the test really logged at DEBUG
+    assert not cookies
     for name, value in canaries(local_pool, "ann@example.com", cookies).items():
         assert value not in caplog.text, f"{name} reached the log"
         assert not any(value in page for page in pages), f"{name} reached a page"
+    assert "flow=" not in caplog.text  # nor does an address's sealed flow reach a log line
 
 
 def test_no_secret_reaches_gunicorns_debug_output(local_pool: emulator.LocalPool, tmp_path: Path) -> None:

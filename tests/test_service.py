@@ -7,7 +7,7 @@ from typing import Any
 
 import botocore.session
 import pytest
-from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
+from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError, StubAssertionError
 
 from app.cognito import CodeDelivery, CognitoSignup, RequestContext, secret_hash
 from app.errors import (
@@ -20,6 +20,7 @@ from app.errors import (
     UsernameExists,
     UserNotFound,
 )
+from app.messages import MESSAGES
 
 from .conftest import CLIENT_SECRET, StrictStubber
 
@@ -81,7 +82,16 @@ def test_sign_up_reports_an_account_a_trigger_confirmed(stubber: StrictStubber) 
 
 def test_confirm_sign_up_sends_code_with_the_same_hash_and_context(stubber: StrictStubber) -> None:
     stubber.add_response("confirm_sign_up", {}, expected_params={**shared_params(), "ConfirmationCode": "123456"})
-    service(stubber).confirm_sign_up(USERNAME, "123456", CONTEXT)
+    assert service(stubber).confirm_sign_up(USERNAME, "123456", CONTEXT) is None
+    stubber.assert_no_pending_responses()  # the call was made, with exactly these parameters
+
+
+def test_a_call_unlike_the_expected_one_fails_the_test_not_the_page(stubber: StrictStubber) -> None:
+    # The Stubber's own errors are botocore errors too; they must not pass for Cognito being down.
+    stubber.add_response("confirm_sign_up", {}, expected_params={**shared_params(), "ConfirmationCode": "999999"})
+    with pytest.raises(StubAssertionError):
+        service(stubber).confirm_sign_up(USERNAME, "123456", CONTEXT)
+    service(stubber).confirm_sign_up(USERNAME, "999999", CONTEXT)  # the prepared answer, used up
 
 
 def test_resend_confirmation_code_returns_where_the_code_went(stubber: StrictStubber) -> None:
@@ -108,7 +118,8 @@ def test_client_without_secret_sends_no_hash_and_no_ip(stubber: StrictStubber) -
         expected_params={"ClientId": CLIENT_ID, "Username": USERNAME, "ConfirmationCode": "1"},
     )
     plain = CognitoSignup(stubber.client, client_id=CLIENT_ID)
-    plain.confirm_sign_up(USERNAME, "1", RequestContext(ip_address="203.0.113.7"))
+    assert plain.confirm_sign_up(USERNAME, "1", RequestContext(ip_address="203.0.113.7")) is None
+    stubber.assert_no_pending_responses()
 
 
 SIGN_UP_ERRORS = [
@@ -205,8 +216,7 @@ def test_every_cognito_error_becomes_the_apps_own(  # noqa: PLR0917 - one parame
         call(service(stubber), method)
     assert type(caught.value) is error_class
     assert caught.value.field == field
-    shown = str(caught.value.message)
-    assert message not in shown or code == "UserLambdaValidationException"
+    assert caught.value.message in MESSAGES  # a message of the app's own, never Cognito's text
     assert CLIENT_SECRET not in caplog.text
     if error_class is ServiceUnavailable:
         assert code in caplog.text  # the operator sees which error it was
@@ -229,7 +239,7 @@ def test_lambda_message_is_shown_without_cognitos_wrapping(stubber: StrictStubbe
     )
     with pytest.raises(InvalidInput) as caught:
         call(service(stubber), "sign_up")
-    assert caught.value.message == "Only company addresses"
+    assert caught.value.detail == "Only company addresses"
 
 
 @pytest.mark.parametrize(

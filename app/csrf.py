@@ -1,0 +1,111 @@
+"""Defences against forged posts that need no cookie (OWASP's CSRF prevention cheat sheet).
+
+The app has no session to ride on, so a forged post could at most sign someone up, try a code or
+send a code from a victim's browser and address. Two defences stop it:
+
+1. Every POST must come from the app's own pages. Browsers say where a request comes from in
+   Sec-Fetch-Site (Fetch Metadata, in every current engine) and Origin; a post from any other
+   site, even one allowed to frame the app, is refused before anything else runs. An old browser
+   that sends neither header, nor a Referer, falls back to the second defence alone.
+2. Every form carries a signed, expiring token naming the form it was made for, so a post needs
+   a page this app served recently. Its time stamp also tells how long the form was open (the bot
+   check's time to fill). It is signed with SECRET_KEY; SECRET_KEY_FALLBACKS still verify tokens
+   made before a rotation.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Request
+from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
+from wtforms import Field, Form
+from wtforms.csrf.core import CSRF
+from wtforms.validators import ValidationError
+
+log = logging.getLogger(__name__)
+
+# A confirmation code lives 24 hours, so a code page left open that long must still post.
+FORM_MAX_AGE = 24 * 3600
+
+
+class FormTokens:
+    """Makes and checks the signed per-form tokens."""
+
+    def __init__(self, secret_key: str, fallbacks: tuple[str, ...] = (), max_age: int = FORM_MAX_AGE) -> None:
+        # itsdangerous signs with the last key and accepts any of them.
+        self._serializer = URLSafeTimedSerializer([*fallbacks, secret_key], salt="form-token")
+        self.max_age = max_age
+
+    def make(self, form_name: str) -> str:
+        # The signature's own time stamp counts whole seconds; the bot check wants tenths.
+        return str(self._serializer.dumps([form_name, round(time.time(), 2)]))
+
+    def age(self, token: str, form_name: str) -> float:
+        """Seconds since the token was made; TokenRefused if it is not a genuine, recent token for this form."""
+        try:
+            name, made_at = self._serializer.loads(token, max_age=self.max_age)
+        except SignatureExpired as err:
+            raise TokenRefused("expired") from err
+        except (BadData, TypeError, ValueError) as err:
+            raise TokenRefused("invalid") from err
+        if name != form_name or not isinstance(made_at, float):
+            raise TokenRefused("invalid")
+        return max(0.0, time.time() - made_at)
+
+
+class TokenRefused(ValidationError):
+    """A missing, forged, expired or misplaced form token; `reason` says which, for the log."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class SignedFormToken(CSRF):
+    """WTForms' CSRF hook, backed by FormTokens instead of a session.
+
+    The form class names its token maker and its own name in its Meta (see app.forms); after
+    validation the token field's `age` says how long the form was open.
+    """
+
+    def setup_form(self, form: Form) -> Any:
+        self.tokens: FormTokens = form.meta.form_tokens
+        self.form_name: str = form.meta.form_name
+        return super().setup_form(form)
+
+    def generate_csrf_token(self, csrf_token_field: Field) -> str:
+        return self.tokens.make(self.form_name)
+
+    def validate_csrf_token(self, form: Form, field: Field) -> None:
+        field.age = None
+        if not field.data or not isinstance(field.data, str):
+            raise TokenRefused("missing")
+        try:
+            field.age = self.tokens.age(field.data, self.form_name)
+        except TokenRefused as err:
+            log.info("Form refused: %s token", err.reason)
+            raise
+
+
+def is_same_origin(request: Request) -> bool:
+    """Whether a POST comes from one of the app's own pages, as far as the browser tells.
+
+    Sec-Fetch-Site first (the browser's own verdict), then Origin, then Referer; a request with
+    none of them comes from an old browser or a non-browser client, which the form token covers.
+    """
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site == "same-origin"
+    own = f"{request.scheme}://{request.host}".lower()
+    origin = request.headers.get("Origin")
+    if origin is not None:
+        return origin.lower() == own  # "null" (a sandboxed frame, a privacy redirect) never matches
+    referer = request.headers.get("Referer")
+    if referer:
+        parts = urlsplit(referer)
+        return f"{parts.scheme}://{parts.netloc}".lower() == own
+    return True

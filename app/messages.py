@@ -1,0 +1,76 @@
+"""Every message the flow shows a person, in one keyed table (the forms' field checks keep theirs).
+
+The service and the steps raise the app's errors by key; pages look the text up here, in the
+request's language. A key may have variants: for the pool's username mode ("key.email",
+"key.phone_number"), so that a person whose username is their email address reads "email address",
+and for the page ("key.signup"), where one page must say more than another.
+"""
+
+from __future__ import annotations
+
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
+
+MESSAGES: dict[str, LazyString] = {
+    # Cognito's answers a person can act on.
+    "password_refused": _l("This password was not accepted. Choose a different, stronger one."),
+    "username_exists": _l("An account with this username already exists."),
+    "username_exists.email": _l("An account with this email address already exists."),
+    "username_exists.phone_number": _l("An account with this phone number already exists."),
+    "alias_exists": _l("This email address or phone number already belongs to another account."),
+    "user_not_found": _l("We found no account with this username. Check it, or sign up again."),
+    "user_not_found.email": _l("We found no account with this email address. Check it, or sign up again."),
+    "user_not_found.phone_number": _l("We found no account with this phone number. Check it, or sign up again."),
+    "wrong_code": _l("That code is not right. Check the code we sent you and try again."),
+    "wrong_code_or_confirmed": _l(
+        "That code is not right. Check the code we sent you and try again. "
+        "If you have already confirmed your account, you can sign in."
+    ),
+    "code_expired": _l("That code has expired. Ask for a new one below."),
+    "code_not_delivered": _l(
+        "We could not send you a code. Check your email address or phone number, then ask for a new code."
+    ),
+    "too_many_wrong_codes": _l("Too many wrong codes. After the wait, ask for a new code."),
+    "too_many_requests": _l("Too many requests right now."),
+    "asked_too_often": _l("You have asked too many times."),
+    "sending_limit": _l(
+        "We could not finish creating your account because of a sending limit. "
+        "If you received a code, enter it on the confirmation page; otherwise try again later."
+    ),
+    "blocked": _l("Your request was blocked. If you think this is a mistake, contact the site owner."),
+    "bad_format": _l("Check this value: it is not in a format we can accept."),
+    "not_accepted": _l("Your sign-up was not accepted."),
+    "already_confirmed": _l("Your account is already confirmed."),
+    "unavailable": _l("We could not do that just now. Please try again in a minute."),
+    "unavailable.signup": _l(
+        "We could not create your account just now. Please try again in a minute. "
+        "Your details are still here, but type your password again."
+    ),
+    # The app's own checks.
+    "too_many_signups": _l("Too many sign-ups from your network."),
+    "too_many_codes": _l("Too many codes tried."),
+    "too_many_resends": _l("You cannot ask for another code yet."),
+    "too_fast": _l("That was quicker than we expected. Check your details, then select “Create account” again."),
+    "bot_refused": _l("We could not accept this form. Check your details, then select “Create account” again."),
+    "captcha_missing": _l("Please complete the check that you are a person."),
+    "captcha_unavailable": _l("We could not check that you are a person. Please try again in a minute."),
+    # Pages that were open too long, or whose details could not be read.
+    "form_expired": _l(
+        "This form was open for a long time, so we could not accept it. Check your details, then send the form again."
+    ),
+    "flow_expired": _l("This page was open for more than a day. Enter the code we sent you, or ask for a new one."),
+    "flow_unreadable": _l(
+        "We could not tell which account this page was for. "
+        "Enter your details and the code we sent you, or ask for a new code."
+    ),
+    # Notices.
+    "code_sent": _l("We sent you a new code."),
+}
+
+
+def text(key: str, *variants: str) -> LazyString:
+    """The message for a key: its first variant that exists, else the plain one."""
+    for variant in variants:
+        if f"{key}.{variant}" in MESSAGES:
+            return MESSAGES[f"{key}.{variant}"]
+    return MESSAGES[key]

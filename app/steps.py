@@ -1,0 +1,161 @@
+"""The flow's three steps, with every policy around their Cognito calls in one place.
+
+Views validate a form, call one of these with plain values, and redirect to the page the returned
+Flow names. Here live the bot checks, the rate limits, hiding existing accounts, the resend
+cooldown and the metrics, so each is written once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from app import metrics
+from app.bots import BotGuard
+from app.cognito import CodeDelivery, CognitoSignup, RequestContext
+from app.declaration import Declaration
+from app.errors import AlreadyConfirmed, InvalidInput, SignupError, UsernameExists, UserNotFound
+from app.flow import Flow
+from app.ratelimit import RateLimiter, network_key
+
+MEDIUM = {"email": "EMAIL", "phone_number": "SMS"}
+ATTRIBUTE = {medium: attribute for attribute, medium in MEDIUM.items()}
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """What the steps know of the person's browser: its address, and the advanced-security data."""
+
+    ip: str
+    encoded_data: str | None = None
+
+    @property
+    def context(self) -> RequestContext:
+        return RequestContext(ip_address=self.ip, encoded_data=self.encoded_data)
+
+    @property
+    def network(self) -> str:
+        """The address the per-address limits count (an IPv6 /64 counts as one)."""
+        return network_key(self.ip)
+
+
+class Steps:
+    """Sign up, confirm, send a new code."""
+
+    def __init__(
+        self,
+        service: CognitoSignup,
+        limiter: RateLimiter,
+        guard: BotGuard,
+        declaration: Declaration,
+        *,
+        hide_existing_users: bool,
+    ) -> None:
+        self.service = service
+        self.limiter = limiter
+        self.guard = guard
+        self.declaration = declaration
+        self.hide_existing_users = hide_existing_users
+
+    def sign_up(
+        self,
+        username: str,
+        password: str,
+        attributes: Mapping[str, str],
+        visitor: Visitor,
+        *,
+        honeypot: str,
+        seconds_open: float,
+        captcha_response: str,
+    ) -> Flow:
+        """Create the account; the Flow for the code page, or for the end when a trigger confirmed it."""
+        metrics.SIGNUPS_STARTED.inc()
+        delivery = None
+        try:
+            self.guard.check(honeypot, seconds_open, captcha_response, visitor.ip)
+            self.limiter.hit("signup", visitor.network, "too_many_signups")
+            result = self.service.sign_up(username, password, attributes, visitor.context)
+        except UsernameExists as err:
+            metrics.SIGNUPS_FAILED.labels(err.code).inc()
+            if not self.hide_existing_users:
+                raise
+            # From here on exactly what a new account gets, so no page tells who has an account.
+        except SignupError as err:
+            metrics.SIGNUPS_FAILED.labels(err.code).inc()
+            raise
+        else:
+            metrics.SIGNUPS_SUCCEEDED.inc()
+            if result.confirmed:
+                return Flow(username, event="confirmed")
+            delivery = result.delivery
+        self.limiter.count("resend_per_user", username)  # a code went out: the cooldown starts
+        destination, medium = self._where_the_code_went(attributes, delivery)
+        return Flow(username, destination, medium, event="signed-up")
+
+    def confirm(self, username: str, code: str, visitor: Visitor) -> Flow:
+        """Confirm the account with its code; the Flow for the end of the flow."""
+        try:
+            self.limiter.hit("confirm", visitor.network, "too_many_codes")
+            # Per account and address: guesses from elsewhere cannot lock the owner out, and
+            # Cognito's own limit on wrong codes per account stays the backstop.
+            self.limiter.hit("confirm_per_user", f"{username}|{visitor.network}", "too_many_codes")
+            self.service.confirm_sign_up(username, code, visitor.context)
+        except (AlreadyConfirmed, InvalidInput) as err:
+            metrics.CONFIRMATIONS.labels(err.code).inc()
+            telling = isinstance(err, (AlreadyConfirmed, UserNotFound)) or err.message == "wrong_code"
+            if self.hide_existing_users and telling:
+                # A wrong code, an unknown account and a confirmed one read the same.
+                raise InvalidInput("wrong_code_or_confirmed", "code", code=err.code) from err
+            if not isinstance(err, AlreadyConfirmed):
+                raise
+        except SignupError as err:
+            metrics.CONFIRMATIONS.labels(err.code).inc()
+            raise
+        else:
+            metrics.CONFIRMATIONS.labels("confirmed").inc()
+        return Flow(username, event="confirmed")
+
+    def resend(self, flow: Flow, visitor: Visitor) -> Flow:
+        """Send a new code; the Flow for the code page, saying where it went."""
+        delivery = None
+        try:
+            self.limiter.hit("resend", visitor.network, "too_many_resends")
+            self.limiter.hit("resend_per_user", flow.username, "too_many_resends")
+            delivery = self.service.resend_confirmation_code(flow.username, visitor.context)
+        except (AlreadyConfirmed, UserNotFound) as err:
+            metrics.RESENDS.labels(err.code).inc()
+            if not self.hide_existing_users:
+                if isinstance(err, AlreadyConfirmed):
+                    return Flow(flow.username, event="confirmed")
+                raise
+            # Say what a real resend says.
+        except SignupError as err:
+            metrics.RESENDS.labels(err.code).inc()
+            raise
+        else:
+            metrics.RESENDS.labels("sent").inc()
+        typed: dict[str, str] = {}
+        if self.declaration.username != "username":
+            typed[self.declaration.username] = flow.username
+        if flow.destination and flow.medium in ATTRIBUTE:
+            typed[ATTRIBUTE[flow.medium]] = flow.destination
+        destination, medium = self._where_the_code_went(typed, delivery)
+        return Flow(flow.username, destination, medium, notice="code_sent")
+
+    def resend_wait(self, username: str) -> int:
+        """Seconds before this account may be sent another code."""
+        return self.limiter.wait("resend_per_user", username)
+
+    def _where_the_code_went(self, typed: Mapping[str, str], delivery: CodeDelivery | None) -> tuple[str, str]:
+        """The address to name on the code page, as the person typed it, and the medium.
+
+        Cognito's answer says which attribute the code went to; its destination is masked, so the
+        typed value is named when there is one. When existing accounts are hidden, Cognito's answer
+        is never used: a taken username gets no answer, and the page must not differ.
+        """
+        if delivery is not None and not self.hide_existing_users:
+            return typed.get(delivery.attribute) or delivery.destination, delivery.medium
+        attribute = self.declaration.code_attribute
+        if attribute is None:
+            return "", ""
+        return typed.get(attribute, ""), MEDIUM[attribute]

@@ -1,0 +1,185 @@
+"""No step needs a cookie: the flow travels sealed in the pages, posts must come from the app's own
+pages with a fresh signed token, and a page that cannot be tied to its flow says so and goes on."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+from app import csrf, flow
+from app.flow import Flow
+
+from .conftest import SIGNUP, StrictStubber, app_with, csrf_token, form_action, submit, text
+
+SIGNED_UP = {
+    "UserConfirmed": False,
+    "UserSub": "s",
+    "CodeDeliveryDetails": {"Destination": "a***@e***", "DeliveryMedium": "EMAIL", "AttributeName": "email"},
+}
+OLD_KEY = "an-old-secret-key-" + "o" * 40
+NEW_KEY = "a-new-secret-key-" + "n" * 40
+
+
+def sealed(app: Any, state: Flow, age: float = 0) -> str:
+    """A Flow as the app would put it in an address `age` seconds ago."""
+    then = time.time() - age
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(flow.time, "time", lambda: then)
+        return quote(app.extensions["signup"].flows.seal(state))
+
+
+def test_no_page_of_the_whole_flow_sets_a_cookie(stubber: StrictStubber) -> None:
+    stubber.add_response("sign_up", SIGNED_UP)
+    stubber.add_client_error("confirm_sign_up", "CodeMismatchException", "wrong")
+    stubber.add_response("resend_confirmation_code", {"CodeDeliveryDetails": SIGNED_UP["CodeDeliveryDetails"]})
+    stubber.add_response("confirm_sign_up", {})
+    client = app_with(stubber).test_client()
+    answers = [client.get("/signup"), submit(client, "/signup", SIGNUP)]
+    code_page = answers[-1].headers["Location"]
+    answers += [client.get(code_page), submit(client, code_page, {"code": "000000"})]
+    answers.append(submit(client, code_page, {}, resend=True))
+    answers.append(submit(client, answers[-1].headers["Location"], {"code": "123456"}))
+    answers.append(client.get(answers[-1].headers["Location"]))
+    assert [a.status_code for a in answers] == [200, 302, 200, 422, 302, 302, 200]
+    assert "Your account is ready" in text(answers[-1])
+    assert not [a for a in answers if "Set-Cookie" in a.headers]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"},
+        {"Sec-Fetch-Site": "same-site", "Origin": "https://signup.evil.localhost"},
+        {"Sec-Fetch-Site": "none"},
+        {"Origin": "https://evil.example"},
+        {"Origin": "null"},
+        {"Referer": "https://evil.example/page"},
+    ],
+    ids=["cross-site", "same-site", "typed-address", "old-browser-origin", "sandboxed", "referer-only"],
+)
+@pytest.mark.parametrize("path", ["/signup", "/signup/confirm", "/signup/confirm/resend"])
+def test_a_post_from_another_site_is_refused_before_anything_reaches_cognito(
+    stubber: StrictStubber, headers: dict[str, str], path: str
+) -> None:
+    client = app_with(stubber, SIGNUP_FRAME_ANCESTORS="https://evil.example").test_client()
+    token = csrf_token(client.get(path if path != "/signup/confirm/resend" else "/signup/confirm").get_data(True))
+    data = {**SIGNUP, "code": "123456", "csrf_token": token}
+    refused = client.post(path, data=data, headers=headers)
+    assert refused.status_code == 403
+    assert "This form was sent from another website, so we did not accept it." in text(refused)
+    assert 'href="/signup"' in text(refused)  # and a way on
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Sec-Fetch-Site": "same-origin", "Origin": "http://localhost"},
+        {"Origin": "http://localhost"},
+        {"Referer": "http://localhost/signup"},
+        {},
+    ],
+    ids=["fetch-metadata", "origin", "referer", "old-browser-sending-neither"],
+)
+def test_a_post_from_the_apps_own_page_goes_through(stubber: StrictStubber, headers: dict[str, str]) -> None:
+    stubber.add_response("sign_up", SIGNED_UP)
+    client = app_with(stubber).test_client()
+    token = csrf_token(client.get("/signup").get_data(as_text=True))
+    assert client.post("/signup", data={**SIGNUP, "csrf_token": token}, headers=headers).status_code == 302
+
+
+def test_a_form_token_past_its_age_is_refused_and_the_form_comes_back_to_be_sent_again(
+    stubber: StrictStubber, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = app_with(stubber).test_client()
+    then = time.time() - 25 * 3600
+    with monkeypatch.context() as patch:  # a form opened 25 hours ago, then sent
+        patch.setattr(csrf.time, "time", lambda: then)
+        old = csrf_token(client.get("/signup").get_data(as_text=True))
+    refused = client.post("/signup", data={**SIGNUP, "csrf_token": old})
+    assert refused.status_code == 400
+    page = text(refused)
+    assert "This form was open for a long time, so we could not accept it." in page
+    assert "cookie" not in page
+    assert 'value="Example Ltd"' in page and SIGNUP["password"] not in page
+    stubber.add_response("sign_up", SIGNED_UP)
+    assert client.post("/signup", data={**SIGNUP, "csrf_token": csrf_token(page)}).status_code == 302
+
+
+@pytest.mark.parametrize("form", ["signup", "confirm"])
+def test_a_form_token_made_for_another_form_or_with_another_key_is_refused(stubber: StrictStubber, form: str) -> None:
+    client = app_with(stubber).test_client()
+    other_key = csrf.FormTokens("another-key-" + "x" * 40).make(form)
+    wrong_form = csrf_token(client.get("/signup/confirm" if form == "signup" else "/signup").get_data(True))
+    for token in (other_key, wrong_form):
+        path = "/signup" if form == "signup" else "/signup/confirm"
+        answer = client.post(path, data={**SIGNUP, "code": "123456", "csrf_token": token})
+        assert answer.status_code == 400
+
+
+def test_a_rotated_key_keeps_sign_ups_in_progress_going(stubber: StrictStubber) -> None:
+    stubber.add_response("sign_up", SIGNED_UP)
+    stubber.add_response("confirm_sign_up", {})
+    before = app_with(stubber, SECRET_KEY=OLD_KEY).test_client()
+    code_page = submit(before, "/signup", SIGNUP).headers["Location"]
+    opened = before.get(code_page).get_data(as_text=True)  # the code page, open in a tab
+    after = app_with(stubber, SECRET_KEY=NEW_KEY, SECRET_KEY_FALLBACKS=OLD_KEY).test_client()
+    done = after.post(form_action(opened), data={"csrf_token": csrf_token(opened), "code": "123456"})
+    assert done.status_code == 302 and done.headers["Location"].startswith("/signup/done?flow=")
+    forgotten = app_with(stubber, SECRET_KEY=NEW_KEY).test_client()  # the old key dropped
+    assert forgotten.post(form_action(opened), data={"csrf_token": csrf_token(opened), "code": "1"}).status_code == 400
+
+
+def test_a_flow_nobody_can_read_asks_who_it_was_for_and_never_reaches_cognito(stubber: StrictStubber) -> None:
+    app = app_with(stubber)
+    other = app_with(stubber, SECRET_KEY=NEW_KEY)
+    genuine = sealed(app, Flow("ann@example.com", "ann@example.com", "EMAIL"))
+    for token in (sealed(other, Flow("ann@example.com")), genuine[:-8] + "AAAAAAAA", "garbage", "x" * 5000):
+        page = app.test_client().get(f"/signup/confirm?flow={token}")
+        assert page.status_code == 200
+        assert "We could not tell which account this page was for." in text(page)
+        assert 'name="username"' in text(page) and "ann@example.com" not in text(page)
+        posted = submit(app.test_client(), f"/signup/confirm?flow={token}", {"code": "123456"})
+        assert posted.status_code == 422  # the email address is asked for; the code typed is kept
+        assert 'value="123456"' in text(posted) and "flow=" not in form_action(text(posted))
+
+
+def test_an_expired_flow_still_says_who_it_was_for_and_goes_on(stubber: StrictStubber) -> None:
+    stubber.add_response("confirm_sign_up", {})
+    app = app_with(stubber)
+    token = sealed(app, Flow("ann@example.com", "ann@example.com", "EMAIL"), age=25 * 3600)
+    page = app.test_client().get(f"/signup/confirm?flow={token}")
+    assert "This page was open for more than a day." in text(page)
+    assert 'value="ann@example.com"' in text(page)
+    # What the browser sends: the filled-in address and the code.
+    done = submit(app.test_client(), f"/signup/confirm?flow={token}", {"username": "ann@example.com", "code": "123456"})
+    assert done.status_code == 302 and done.headers["Location"].startswith("/signup/done")
+
+
+def test_where_the_code_went_is_escaped(stubber: StrictStubber) -> None:
+    app = app_with(stubber)
+    token = sealed(app, Flow("u", "<script>alert(1)</script>", "EMAIL"))
+    page = app.test_client().get(f"/signup/confirm?flow={token}").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_a_notice_and_a_message_to_the_parent_page_come_once(stubber: StrictStubber) -> None:
+    app = app_with(stubber, SIGNUP_FRAME_ANCESTORS="https://shop.example.com")
+    token = sealed(app, Flow("ann@example.com", "ann@example.com", "EMAIL", event="signed-up", notice="code_sent"))
+    page = text(app.test_client().get(f"/signup/confirm?flow={token}"))
+    assert "We sent you a new code." in page and "signed-up" in page
+    stubber.add_client_error("confirm_sign_up", "CodeMismatchException", "wrong")
+    again = text(app.test_client().post(form_action(page), data={"csrf_token": csrf_token(page), "code": "1"}))
+    assert "That code is not right." in again
+    assert "We sent you a new code." not in again and "signed-up" not in again
+
+
+def test_the_code_page_keeps_its_address_to_itself(stubber: StrictStubber) -> None:
+    app = app_with(stubber)
+    page = app.test_client().get(f"/signup/confirm?flow={sealed(app, Flow('ann@example.com'))}")
+    # Links to other sites carry the app's origin at most, never the address with its sealed flow.
+    assert page.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert page.headers["Cache-Control"] == "no-store"
