@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 import subprocess
 import time
 import urllib.request
@@ -62,13 +63,16 @@ def start(port: int, log: Any = subprocess.DEVNULL) -> subprocess.Popen[bytes]:
     return process
 
 
-def wait_until_up(url: str, process: subprocess.Popen[bytes] | None = None, timeout: float = 30) -> None:
+def wait_until_up(
+    url: str, process: subprocess.Popen[bytes] | None = None, timeout: float = 30, context: ssl.SSLContext | None = None
+) -> None:
+    """Wait until the URL answers; `context` is for https with a certificate of the test's own."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
             raise RuntimeError(f"{url} exited with status {process.returncode} before it was ready")
         try:
-            with urllib.request.urlopen(url, timeout=1):
+            with urllib.request.urlopen(url, timeout=1, context=context):
                 return
         except urllib.error.HTTPError:
             return  # it answers, even if with an error status
