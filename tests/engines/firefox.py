@@ -58,8 +58,11 @@ class FirefoxPage(Page):
     def _ask(self, op: str, **fields: Any) -> Any:
         self._next_id += 1
         assert self._node.stdin
-        self._node.stdin.write(json.dumps({"id": self._next_id, "op": op, **fields}) + "\n")
-        self._node.stdin.flush()
+        try:
+            self._node.stdin.write(json.dumps({"id": self._next_id, "op": op, **fields}) + "\n")
+            self._node.stdin.flush()
+        except BrokenPipeError:
+            raise RuntimeError(f"Firefox's Node process ended (status {self._node.poll()})") from None
         while True:
             answer = self._receive(self.timeout + 10)
             if answer.get("id") == self._next_id:  # an older one was given up on already

@@ -13,6 +13,18 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
+def dying_with_parent(argv: list[str]) -> list[str]:
+    """`argv`, started so that Linux ends it when the test process dies, even by SIGKILL.
+
+    A test run stopped from outside runs no clean-up; without this its X server and WebDriver
+    would live on. util-linux's setpriv sets the signal and then runs the program in its place
+    (same process), which a preexec_fn could not do safely in a process with threads. Firefox
+    needs none: its Node process closes it when its stdin ends.
+    """
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "TERM", *argv] if setpriv else argv
+
+
 def group_members(group: int) -> list[str]:
     """The live processes of a process group (zombies left out: they are gone, only not yet reaped)."""
     members = []
@@ -69,7 +81,9 @@ def xvfb(log: Path) -> Iterator[str]:
     read, write = os.pipe()
     with open(log, "ab") as output:
         process = subprocess.Popen(
-            [binary, "-displayfd", str(write), "-screen", "0", "1280x1024x24", "-nolisten", "tcp", "-noreset"],
+            dying_with_parent(
+                [binary, "-displayfd", str(write), "-screen", "0", "1280x1024x24", "-nolisten", "tcp", "-noreset"]
+            ),
             pass_fds=(write,),
             stdout=output,
             stderr=output,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import warnings
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ from selenium.webdriver.webkitgtk.options import Options
 from selenium.webdriver.webkitgtk.service import Service
 
 from .page import Page
-from .processes import stop_group, xvfb
+from .processes import dying_with_parent, stop_group, xvfb
 
 DRIVER = shutil.which("WebKitWebDriver") or "/usr/bin/WebKitWebDriver"
 MINIBROWSER = "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser"
@@ -108,8 +109,13 @@ def open_webkit(workdir: Path) -> Iterator[WebKitPage]:
         options.binary_location = MINIBROWSER
         options.add_argument("--automation")
         options.set_capability("acceptInsecureCerts", True)  # the test's own certificate
+        # Selenium runs the driver itself: a small script puts it under setpriv, in the same process.
+        driver_script = workdir / "webkitwebdriver"
+        command = " ".join(shlex.quote(word) for word in dying_with_parent([DRIVER]))
+        driver_script.write_text(f'#!/bin/sh\nexec {command} "$@"\n')
+        driver_script.chmod(0o755)
         service = Service(
-            executable_path=DRIVER,
+            executable_path=str(driver_script),
             env=env,
             log_output=str(workdir / "webkit.log"),
             popen_kw={"start_new_session": True},
