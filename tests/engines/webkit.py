@@ -120,10 +120,15 @@ def open_webkit(workdir: Path) -> Iterator[WebKitPage]:
             log_output=str(workdir / "webkit.log"),
             popen_kw={"start_new_session": True},
         )
-        with warnings.catch_warnings():
-            # Selenium 4.51's own WebKitGTK class still passes the driver's address the deprecated way.
-            warnings.filterwarnings("ignore", "setting remote_server_addr", DeprecationWarning)
-            driver = webdriver.WebKitGTK(options=options, service=service)
+        try:
+            with warnings.catch_warnings():
+                # Selenium 4.51's own WebKitGTK class still passes the driver's address the deprecated way.
+                warnings.filterwarnings("ignore", "setting remote_server_addr", DeprecationWarning)
+                driver = webdriver.WebKitGTK(options=options, service=service)
+        except Exception:
+            if getattr(service, "process", None):  # the driver started, the session did not
+                stop_group(service.process.pid)
+            raise
         group = service.process.pid
         try:
             driver.set_page_load_timeout(Page.timeout * 3)
