@@ -23,10 +23,18 @@ CHROMIUM_ARGS = [
 
 
 @contextmanager
-def chromium(playwright: Any, profile: Path, *, third_party_cookies: bool = False, **options: Any) -> Iterator[Any]:
-    """A fresh Chromium profile; third-party cookies blocked (the browser's default) unless asked."""
+def chromium(
+    playwright: Any, profile: Path, *, third_party_cookies: bool = False, no_cookies: bool = False, **options: Any
+) -> Iterator[Any]:
+    """A fresh Chromium profile; third-party cookies blocked (the browser's default) unless asked.
+
+    `no_cookies` blocks every cookie, first-party too, as the setting "Don't allow sites to save
+    data" does: a person who chose it, or a browser that keeps nothing, must still get through.
+    """
     (profile / "Default").mkdir(parents=True, exist_ok=True)
-    preferences = {"profile": {"cookie_controls_mode": 0 if third_party_cookies else 1}}
+    preferences: dict[str, Any] = {"profile": {"cookie_controls_mode": 0 if third_party_cookies else 1}}
+    if no_cookies:
+        preferences["profile"]["default_content_setting_values"] = {"cookies": 2}  # 2: block
     (profile / "Default" / "Preferences").write_text(json.dumps(preferences))
     context = playwright.chromium.launch_persistent_context(
         str(profile), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, **options

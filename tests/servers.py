@@ -7,11 +7,13 @@ import json
 import os
 import shutil
 import socket
+import ssl
 import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -28,16 +30,58 @@ from .conftest import csrf_token, form_action
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@dataclass(frozen=True)
+class Tls:
+    """A self-signed certificate for the loopback names, so a test serves real https.
+
+    Browsers treat http://localhost as secure, but only https is what production serves: Secure
+    cookies, the CSRF check of the Referer and mixed content all behave as they do there.
+    """
+
+    certfile: Path
+    keyfile: Path
+
+    @classmethod
+    def make(cls, directory: Path) -> Tls:
+        directory.mkdir(parents=True, exist_ok=True)
+        tls = cls(directory / "cert.pem", directory / "key.pem")
+        request = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost"]
+        names = ["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"]
+        subprocess.run(
+            [*request, *names, "-keyout", str(tls.keyfile), "-out", str(tls.certfile)],
+            check=True,
+            capture_output=True,
+        )
+        return tls
+
+    def server_context(self) -> ssl.SSLContext:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(self.certfile, self.keyfile)
+        return context
+
+    def client_context(self) -> ssl.SSLContext:
+        """Trusts this certificate only, checking the name as a browser would."""
+        return ssl.create_default_context(cafile=str(self.certfile))
+
+
 @contextmanager
-def gunicorn(env: dict[str, str], log: Path, host: str = "127.0.0.1") -> Iterator[int]:
-    """The app under gunicorn with its production configuration, on a free port; yields the port."""
+def gunicorn(env: dict[str, str], log: Path, host: str = "127.0.0.1", tls: Tls | None = None) -> Iterator[int]:
+    """The app under gunicorn with its production configuration, on a free port; yields the port.
+
+    With `tls`, gunicorn itself serves https with that certificate.
+    """
     port = emulator.free_port()
     settings = {**os.environ, **env, "SIGNUP_BIND": f"{host}:{port}"}
     settings.setdefault("SIGNUP_WORKERS", "1")
+    if tls:
+        settings["GUNICORN_CMD_ARGS"] = f"--certfile={tls.certfile} --keyfile={tls.keyfile}"
     with open(log, "ab") as output:
         process = subprocess.Popen(web_command(), cwd=ROOT, env=settings, stdout=output, stderr=output)
     try:
-        emulator.wait_until_up(f"http://{host}:{port}/healthz", process)
+        scheme = "https" if tls else "http"
+        emulator.wait_until_up(
+            f"{scheme}://{host}:{port}/healthz", process, context=tls.client_context() if tls else None
+        )
         yield port
     finally:
         process.terminate()
@@ -45,8 +89,10 @@ def gunicorn(env: dict[str, str], log: Path, host: str = "127.0.0.1") -> Iterato
 
 
 @contextmanager
-def serve(handler: Callable[[BaseHTTPRequestHandler], None], host: str = "127.0.0.1", port: int = 0) -> Iterator[int]:
-    """A small threaded HTTP server whose every GET and POST is answered by `handler`."""
+def serve(
+    handler: Callable[[BaseHTTPRequestHandler], None], host: str = "127.0.0.1", port: int = 0, tls: Tls | None = None
+) -> Iterator[int]:
+    """A small threaded HTTP server whose every GET and POST is answered by `handler`; https with `tls`."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -58,7 +104,24 @@ def serve(handler: Callable[[BaseHTTPRequestHandler], None], host: str = "127.0.
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer((host, port), Handler)
+    class Server(ThreadingHTTPServer):
+        def finish_request(self, request: Any, client_address: Any) -> None:
+            if context is None:
+                super().finish_request(request, client_address)
+                return
+            # The handshake happens in the request's own thread, so a stalled one holds up no other.
+            request.settimeout(10)
+            try:
+                secure = context.wrap_socket(request, server_side=True)
+            except (ssl.SSLError, OSError):
+                return  # a client that gave up on the handshake: a browser refusing the certificate
+            try:
+                super().finish_request(secure, client_address)
+            finally:
+                secure.close()
+
+    context = tls.server_context() if tls else None
+    server = Server((host, port), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
