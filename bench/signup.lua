@@ -1,8 +1,9 @@
 -- wrk script: each connection is one browser signing up, over and over.
---   1. GET /signup     (no cookie: a new visitor) -> keep the session cookie and the form's inputs
+--   1. GET /signup     (a new visitor) -> keep the form's inputs (the app sets no cookie)
 --   2. POST /signup    (every input of the form, as a browser sends it, with a new username each
 --                       time) -> expect a redirect
---   3. GET <Location>  (following the redirect: /signup/confirm) -> expect 200: one complete sign-up
+--   3. GET <Location>  (following the redirect: the code page, /signup/confirm?flow=...) -> expect
+--                       200: one complete sign-up
 -- wrk's response() callback does not say which connection answered, so the harness runs one
 -- thread per connection (-t N -c N) and this file's globals are that one browser's state.
 -- Usage: wrk -t64 -c64 -d20s -s signup.lua http://127.0.0.1:PORT -- TAG
@@ -71,7 +72,7 @@ completed = 0
 unexpected = 0 -- 2xx/3xx answers that are not the next step (e.g. a form page instead of the redirect)
 latencies = {}
 
-local step, cookie, form, location, started, n = 1, nil, nil, nil, 0, 0
+local step, form, location, started, n = 1, nil, nil, 0, 0
 
 -- Main state only: every thread, to read their figures at the end.
 local threads = {}
@@ -92,11 +93,10 @@ request = function()
   elseif step == 2 then
     n = n + 1
     local user = string.format("user-%s-%d-%d@example.com", tag, id, n)
-    return wrk.format("POST", "/signup",
-      {["Cookie"] = cookie, ["Content-Type"] = "application/x-www-form-urlencoded"},
+    return wrk.format("POST", "/signup", {["Content-Type"] = "application/x-www-form-urlencoded"},
       "username=" .. encode(user) .. "&" .. form)
   end
-  return wrk.format("GET", location, {["Cookie"] = cookie}, nil)
+  return wrk.format("GET", location, {}, nil)
 end
 
 response = function(status, headers, body)
@@ -104,12 +104,8 @@ response = function(status, headers, body)
     step = 1
     return
   end
-  local set_cookie = headers["Set-Cookie"]
-  if set_cookie then
-    cookie = set_cookie:match("^(session=[^;]*)") or cookie
-  end
   if step == 1 then
-    if status == 200 and cookie and body:find('name="csrf_token"', 1, true) then
+    if status == 200 and body:find('name="csrf_token"', 1, true) then
       form = form_body(body)
       step = 2
     else
@@ -131,7 +127,7 @@ response = function(status, headers, body)
     else
       unexpected = unexpected + 1
     end
-    step, cookie, form = 1, nil, nil
+    step, form = 1, nil
   end
 end
 

@@ -5,8 +5,7 @@ production, the local Cognito emulator behind it. In the iframe case the embeddi
 site (127.0.0.1 against localhost), so the app's cookie there is a third-party one.
 
 Some browsers keep no cookie for the app: this WebKit inside a cross-site iframe (as Safari before
-18.4 does), and any browser set to block every cookie. Those cases pass only when the flow does not
-depend on a cookie; while it does, they stop on the sign-up page with "did not keep our cookie".
+18.4 does), and any browser set to block every cookie. The flow needs none, so they pass like the rest.
 """
 
 from __future__ import annotations
@@ -30,7 +29,7 @@ from .servers import Tls, gunicorn, page, serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.engines]
 
-# What the pages say. They are about to change: every text the test expects is here.
+# What the pages say: every text the test expects is here.
 CONFIRM_HEADING = "Confirm your account"
 WRONG_CODE_ERROR = "That code is not right"
 NEW_CODE_NOTICE = "We sent you a new code."
