@@ -1,5 +1,5 @@
 # The sign-up app: gunicorn on port 8000 as a non-root user. Settings come from the environment
-# (README.md, "Settings"); mount your own declaration over /app/config/signup.toml.
+# (docs/configuration.md); mount your own declaration over /app/config/signup.toml.
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

@@ -17,7 +17,7 @@ from app.bots import BotGuard, Captcha
 from app.cognito import CognitoSignup, create_client
 from app.components import Components
 from app.csrf import FormTokens
-from app.declaration import Declaration, load_declaration
+from app.declaration import Declaration, load_declaration, untranslated
 from app.errors import ConfigError
 from app.flow import FlowSeal
 from app.forms import build_forms
@@ -58,6 +58,8 @@ def create_app(environ: Mapping[str, str] | None = None, *, cognito_client: Any 
         LANGUAGES=i18n.available_languages(ROOT / "app" / "translations"),
     )
     Babel(app, locale_selector=i18n.select_locale)
+    for text in untranslated(declaration, app.config["LANGUAGES"]):
+        app.logger.warning("Declared text without a translation: %s", text)
 
     client = cognito_client if cognito_client is not None else create_client(settings)
     captcha = (

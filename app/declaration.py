@@ -71,6 +71,7 @@ _ATTRIBUTE_KEYS = {
     "name",
     "label",
     "help",
+    "required_message",
     "type",
     "required",
     "min_length",
@@ -103,6 +104,7 @@ class Attribute:
     kind: str = "text"  # how it is typed: text, email, phone, url, date, number, boolean, datetime, choice
     label: LocalizedText = field(default_factory=dict)
     help: LocalizedText = field(default_factory=dict)
+    required_message: LocalizedText = field(default_factory=dict)  # instead of the built-in "Enter …"
     required: bool = False
     min_length: int | None = None
     max_length: int = MAX_VALUE_LENGTH
@@ -110,6 +112,7 @@ class Attribute:
     max_value: int | None = None
     pattern: str | None = None
     choices: tuple[str, ...] = ()
+    choice_labels: Mapping[str, LocalizedText] = field(default_factory=dict)  # by value; the value itself if none
     default: str | int | bool | None = None
 
     @property
@@ -158,6 +161,29 @@ class Declaration:
 def field_name(attribute_name: str) -> str:
     """The HTML form name of an attribute: "custom:company" becomes "custom_company"."""
     return attribute_name.replace(":", "_")
+
+
+def untranslated(declaration: Declaration, languages: tuple[str, ...], default: str = "en") -> list[str]:
+    """Each declared text that has no version in an enabled language, named for the operator's log.
+
+    A plain-string label on a standard attribute is the default language's: the other languages
+    use the app's own translation of that attribute's name, so it is not listed.
+    """
+    found = []
+    for attribute in declaration.attributes:
+        texts = {"label": attribute.label, "help": attribute.help, "required_message": attribute.required_message}
+        texts |= {f"label of choice {value!r}": label for value, label in attribute.choice_labels.items()}
+        for what, text in texts.items():
+            if not text or (what == "label" and not attribute.is_custom and set(text) <= {"", default}):
+                continue
+            missing = [language for language in languages if language != default and language not in text]
+            if missing:
+                shown = text.get(default) or next(iter(text.values()))
+                found.append(f"{attribute.name}: {what} has no {'/'.join(missing)} text; those pages show {shown!r}")
+        unlabelled = [value for value in attribute.choices if value not in attribute.choice_labels]
+        if unlabelled:
+            found.append(f"{attribute.name}: choices {unlabelled} have no label; pages show the values themselves")
+    return found
 
 
 def load_declaration(path: str | Path) -> Declaration:
@@ -350,11 +376,8 @@ def _common(name: str, attribute_type: str, kind: str, entry: Mapping[str, Any],
             problem(f"attribute {name!r}: pattern is not a valid regular expression")
             pattern = None
 
-    choices = entry.get("choices", [])
-    if not isinstance(choices, list) or not all(isinstance(c, str) and c for c in choices):
-        problem(f"attribute {name!r}: choices must be a list of non-empty strings")
-        choices = []
-    elif len(set(choices)) != len(choices):
+    choices, choice_labels = _choices(entry.get("choices", []), name, problem)
+    if len(set(choices)) != len(choices):
         problem(f"attribute {name!r}: choices repeat a value")
     elif any(len(c) > (max_length or MAX_VALUE_LENGTH) for c in choices):
         problem(f"attribute {name!r}: a choice is longer than max_length")
@@ -380,6 +403,7 @@ def _common(name: str, attribute_type: str, kind: str, entry: Mapping[str, Any],
         kind=kind,
         label=_text(entry, "label", name, problem),
         help=_text(entry, "help", name, problem),
+        required_message=_text(entry, "required_message", name, problem),
         required=required,
         min_length=min_length,
         max_length=max_length or MAX_VALUE_LENGTH,
@@ -387,12 +411,34 @@ def _common(name: str, attribute_type: str, kind: str, entry: Mapping[str, Any],
         max_value=max_value,
         pattern=pattern,
         choices=tuple(choices),
+        choice_labels=choice_labels,
         default=default,
     )
 
 
+def _choices(raw: Any, name: str, problem: Any) -> tuple[list[str], dict[str, LocalizedText]]:
+    """Choices: plain values ("team"), or tables with a label per language ({ value = "team", label = ... })."""
+    values: list[str] = []
+    labels: dict[str, LocalizedText] = {}
+    if not isinstance(raw, list):
+        raw = [None]
+    for choice in raw:
+        if isinstance(choice, str) and choice:
+            values.append(choice)
+        elif isinstance(choice, Mapping) and isinstance(choice.get("value"), str) and choice["value"]:
+            values.append(choice["value"])
+            if set(choice) - {"value", "label"}:
+                problem(f"attribute {name!r}: a choice has only a value and a label")
+            if "label" in choice:
+                labels[choice["value"]] = _text(choice, "label", name, problem)
+        else:
+            problem(f"attribute {name!r}: choices must be a list of non-empty strings or {{ value, label }} tables")
+            return [], {}
+    return values, labels
+
+
 def _text(entry: Mapping[str, Any], key: str, name: str, problem: Any) -> LocalizedText:
-    """A label or help text: a string, or a table of locale = string."""
+    """A text for people: a string, or a table of locale = string."""
     value = entry.get(key)
     if value is None:
         return {}

@@ -50,10 +50,12 @@ from wtforms.validators import (
     StopValidation,
     ValidationError,
 )
+from wtforms.widgets import TextInput
 
 from app.bots import HONEYPOT_FIELD
 from app.csrf import FormTokens, SignedFormToken
 from app.declaration import Attribute, Declaration, LocalizedText, PasswordPolicy
+from app.i18n import DEFAULT
 from app.passwords import needs, password_rules
 
 MAX_USERNAME_LENGTH = 128
@@ -81,6 +83,25 @@ STANDARD_LABELS = {
     "website": _l("Website"),
     "zoneinfo": _l("Time zone"),
 }
+# What a required standard attribute left empty says, in the summary too: "Enter your first name.".
+REQUIRED_MESSAGES = {
+    "address": _l("Enter your address."),
+    "birthdate": _l("Enter your date of birth."),
+    "email": _l("Enter your email address."),
+    "family_name": _l("Enter your last name."),
+    "gender": _l("Enter your gender."),
+    "given_name": _l("Enter your first name."),
+    "locale": _l("Enter your language."),
+    "middle_name": _l("Enter your middle name."),
+    "name": _l("Enter your full name."),
+    "nickname": _l("Enter a nickname."),
+    "phone_number": _l("Enter your phone number."),
+    "picture": _l("Enter the address of your picture."),
+    "preferred_username": _l("Enter a preferred username."),
+    "profile": _l("Enter the address of your profile page."),
+    "website": _l("Enter the address of your website."),
+    "zoneinfo": _l("Enter your time zone."),
+}
 AUTOCOMPLETE = {
     "address": "street-address",
     "birthdate": "bday",
@@ -99,12 +120,22 @@ AUTOCOMPLETE = {
 }
 
 
-def localized(text: LocalizedText) -> LazyString | str:
-    """A declared text in the request's language: exact locale, its language, then the default."""
+def localized(text: LocalizedText, builtin: Any = None) -> LazyString:
+    """A declared text in the request's language: exact locale, its language, then the default.
+
+    `builtin` is the app's own translated text for the same thing (a standard attribute's name):
+    a declared text without this language gives way to it, rather than showing another language.
+    """
 
     def pick() -> str:
         locale = get_locale()
-        for key in (str(locale), getattr(locale, "language", ""), "", "en"):
+        language = getattr(locale, "language", "")
+        for key in (str(locale), language):
+            if key in text:
+                return text[key]
+        if builtin is not None and language != DEFAULT:
+            return str(builtin)
+        for key in ("", DEFAULT):
             if key in text:
                 return text[key]
         return next(iter(text.values()))
@@ -330,9 +361,8 @@ def _username_field(declaration: Declaration, check_deliverability: bool) -> Fie
 def _attribute_field(attribute: Attribute, declaration: Declaration, check_deliverability: bool) -> Field:
     """One field for one attribute, with the checks its type, limits and pattern call for."""
     required = attribute.required
-    label = (
-        localized(attribute.label) if attribute.label else STANDARD_LABELS.get(attribute.name, _custom_label(attribute))
-    )
+    builtin = STANDARD_LABELS.get(attribute.name)
+    label = localized(attribute.label, builtin) if attribute.label else builtin or _custom_label(attribute)
     kwargs: dict[str, Any] = {
         "label": label,
         "description": localized(attribute.help) if attribute.help else "",
@@ -346,10 +376,10 @@ def _attribute_field(attribute: Attribute, declaration: Declaration, check_deliv
 
     if kind == "boolean":
         if required:
-            validators.append(DataRequired(_l("Tick this box to continue.")))
+            validators.append(DataRequired(_required_message(attribute, label)))
         return BooleanField(validators=validators, **kwargs)
 
-    presence: Callable[..., None] = InputRequired(_required_message(kind)) if required else Optional()
+    presence: Callable[..., None] = InputRequired(_required_message(attribute, label)) if required else Optional()
     validators.append(presence)
     if kind == "number":
         validators.append(
@@ -359,15 +389,19 @@ def _attribute_field(attribute: Attribute, declaration: Declaration, check_deliv
                 _range_message(attribute.min_value, attribute.max_value),
             )
         )
+        # A text input: a mouse wheel over a number input changes what was typed.
         kwargs["render_kw"]["inputmode"] = "numeric"
-        return WholeNumberField(validators=validators, **kwargs)
+        return WholeNumberField(validators=validators, widget=TextInput(), **kwargs)
     if kind == "datetime":
         return DateTimeField(validators=validators, format="%Y-%m-%dT%H:%M", **kwargs)
     if kind == "date":
         return DayField(validators=validators, **kwargs)
     if kind == "choice":
         # A first, empty option: HTML requires one on a required list, and it says a choice is needed.
-        choices = [SelectChoice("", _l("Choose…")), *(SelectChoice(choice) for choice in attribute.choices)]
+        choices = [
+            SelectChoice("", _l("Choose…")),
+            *(SelectChoice(value, _choice_label(attribute, value)) for value in attribute.choices),
+        ]
         validators.append(AnyOf(["", *attribute.choices], _l("Choose one of the options.")))
         return SelectField(choices=choices, validators=validators, validate_choice=False, **kwargs)
 
@@ -398,15 +432,22 @@ def _custom_label(attribute: Attribute) -> str:
     return attribute.name.removeprefix("custom:").replace("_", " ").capitalize()
 
 
-def _required_message(kind: str) -> Any:
-    return {
-        "email": _l("Enter your email address."),
-        "phone": _l("Enter your phone number."),
-        "choice": _l("Choose an option."),
-        "date": _l("Enter a date."),
-        "datetime": _l("Enter a date and time."),
-        "number": _l("Enter a number."),
-    }.get(kind, _l("Fill in this field."))
+def _choice_label(attribute: Attribute, value: str) -> Any:
+    labels = attribute.choice_labels.get(value)
+    return localized(labels) if labels else value
+
+
+def _required_message(attribute: Attribute, label: Any) -> Any:
+    """What a required field left empty says; it names the field, for the summary at the top."""
+    if attribute.required_message:
+        return localized(attribute.required_message)
+    if attribute.name in REQUIRED_MESSAGES:
+        return REQUIRED_MESSAGES[attribute.name]
+    if attribute.kind == "choice":
+        return _l("Choose “%(label)s”.", label=label)
+    if attribute.kind == "boolean":
+        return _l("Tick “%(label)s” to continue.", label=label)
+    return _l("Enter “%(label)s”.", label=label)
 
 
 def _range_message(low: int | None, high: int | None) -> Any:

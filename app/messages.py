@@ -65,6 +65,14 @@ MESSAGES: dict[str, LazyString] = {
     ),
     # Notices.
     "code_sent": _l("We sent you a new code."),
+    # Words of the pages that depend on what serves as the username.
+    "returning_intro": _l("Enter your username and the code we sent you. No code, or it expired? Ask for a new one."),
+    "returning_intro.email": _l(
+        "Enter your email address and the code we sent you. No code, or it expired? Ask for a new one."
+    ),
+    "returning_intro.phone_number": _l(
+        "Enter your phone number and the code we sent you. No code, or it expired? Ask for a new one."
+    ),
 }
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import phonenumbers
 from babel import Locale
 from flask import Blueprint, current_app, render_template, request, url_for
-from flask_babel import get_locale, ngettext
+from flask_babel import get_locale, get_translations, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup
@@ -38,6 +38,8 @@ def signup(form: FlaskForm, error: SignupError | None = None) -> PageResponse:
     if error is not None and error.code == "TooFast":
         for name in ("password", "password_confirm"):
             form[name].widget = PasswordInput(hide_value=False)
+    if error is not None and error.message == "username_exists":
+        form.username.ways_on = _ways_on_for_an_existing_account()
     return _form_page("signup.html", form, error)
 
 
@@ -51,26 +53,51 @@ def confirm(
     notice = flow.notice if flow else problem
     parent = [{"type": "signed-up", "deliveryMedium": flow.medium}] if flow and flow.event == "signed-up" else []
     token = current().flows.seal(flow.but(event="", notice="")) if flow else None
+    wait = current().steps.resend_wait(flow.username) if flow else 0
     return _form_page(
         "confirm.html",
         form,
         error,
+        wait_shown=bool(wait),
         flow=flow,
         notice=messages.text(notice) if notice else None,
-        resend_wait=current().steps.resend_wait(flow.username) if flow else 0,
+        resend_wait=wait,
         parent_messages=parent,
         page_args={"flow": token} if token else {},
+        # A notice and a message for the embedding page are said once: the page script puts this
+        # address, without them, in place of the one that brought them, so a reload says neither.
+        clean_address=url_for("signup.confirm", flow=token) if flow and (flow.notice or flow.event) else None,
     )
 
 
 def done(flow: Flow | None, continue_url: str | None) -> str:
-    """The end of the flow; its message to the embedding page only for a genuinely confirmed Flow."""
+    """The end of the flow, with a way to sign in; its message to the embedding page only for a
+    genuinely confirmed Flow."""
     parent = [{"type": "confirmed", "successUrl": continue_url or ""}] if flow else []
-    return render_template("done.html", continue_url=continue_url, parent_messages=parent)
+    return render_template(
+        "done.html",
+        continue_url=continue_url,
+        sign_in_url=current().settings.sign_in_url,
+        parent_messages=parent,
+        clean_address=url_for("signup.done", flow=current().flows.seal(flow.but(event=""))) if flow else None,
+    )
 
 
-def _form_page(template: str, form: FlaskForm, error: SignupError | None, **context: Any) -> PageResponse:
-    """Render a form page with its errors and the HTTP status that fits them."""
+def _ways_on_for_an_existing_account() -> list[tuple[str, str]]:
+    """Where a person whose account exists can go: sign in (when the site says where), or confirm it."""
+    ways = [(str(_l("Confirm your account")), url_for("signup.confirm"))]
+    sign_in_url = current().settings.sign_in_url
+    return [(str(_l("Sign in")), sign_in_url), *ways] if sign_in_url else ways
+
+
+def _form_page(
+    template: str, form: FlaskForm, error: SignupError | None, *, wait_shown: bool = False, **context: Any
+) -> PageResponse:
+    """Render a form page with its errors and the HTTP status that fits them.
+
+    `wait_shown`: the page itself counts down the wait (the code page's resend cooldown), so a
+    limit's message does not repeat it.
+    """
     status, headers = 200, {}
     if form.is_submitted():
         status = 422
@@ -86,13 +113,15 @@ def _form_page(template: str, form: FlaskForm, error: SignupError | None, **cont
         retry_after = getattr(error, "retry_after", None)
         if retry_after:
             headers["Retry-After"] = str(retry_after)
-            text = f"{text} {format_wait(retry_after)}"
+            if not (wait_shown and error.message == "too_many_resends"):
+                text = f"{text} {format_wait(retry_after)}"
         field = _field_name(error.field)
         if field in form and field != "csrf_token":
             form[field].errors.append(text)
         else:
             form.form_errors.append(text)
-    return render_template(template, form=form, **context), status, headers
+    failed = bool(form.errors or form.form_errors)
+    return render_template(template, form=form, failed=failed, **context), status, headers
 
 
 def _field_name(field: str | None) -> str:
@@ -107,9 +136,39 @@ def _field_name(field: str | None) -> str:
 def format_wait(seconds: int) -> str:
     """'You can try again in 45 seconds.' / '… in 3 minutes.'"""
     if seconds < 120:
-        return ngettext("You can try again in %(num)d second.", "You can try again in %(num)d seconds.", seconds)
+        return ngettext(
+            "You can try again in %(num)d\u00a0second.", "You can try again in %(num)d\u00a0seconds.", seconds
+        )
     minutes = -(-seconds // 60)
-    return ngettext("You can try again in %(num)d minute.", "You can try again in %(num)d minutes.", minutes)
+    return ngettext("You can try again in %(num)d\u00a0minute.", "You can try again in %(num)d\u00a0minutes.", minutes)
+
+
+@bp.app_template_global()
+def countdown_texts(seconds: int) -> dict[str, str]:
+    """The resend wait, now and as the page script's templates for one and for several seconds."""
+    translations = get_translations()
+
+    def wait(n: int) -> str:
+        return str(
+            translations.ungettext(
+                "You can ask for a new code in %(num)d\u00a0second.",
+                "You can ask for a new code in %(num)d\u00a0seconds.",
+                n,
+            )
+        )
+
+    placeholder = {"num": "{seconds}"}
+    return {
+        "now": wait(seconds) % {"num": seconds},
+        "one": wait(1).replace("%(num)d", "%(num)s") % placeholder,
+        "other": wait(2).replace("%(num)d", "%(num)s") % placeholder,
+    }
+
+
+@bp.app_template_global()
+def say(key: str) -> str:
+    """A text of app.messages, in the words of the pool's username mode."""
+    return str(messages.text(key, current().declaration.username))
 
 
 @bp.app_template_global()

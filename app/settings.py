@@ -23,14 +23,17 @@ _CLIENT_ID = re.compile(r"[\w+]{1,128}")
 _MIN_SECRET_KEY = 32
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
-RATE_STORAGE_SCHEMES = ("memory", "redis", "rediss", "redis+sentinel", "redis+cluster", "memcached")
+# The stores that can keep a moving window (memcached cannot).
+RATE_STORAGE_SCHEMES = ("memory", "redis", "rediss", "redis+sentinel", "redis+cluster")
 
 # Rate limits, in the syntax of the `limits` library ("5/minute;20/hour").
+# Per address, they must let an office or a mobile carrier's shared address through (django-allauth
+# allows 20 sign-ups a minute per address) while stopping sign-ups in bulk.
 DEFAULT_LIMITS = {
-    "SIGNUP_RATELIMIT_SIGNUP": "5/minute;20/hour",  # sign-ups from one IP address
-    "SIGNUP_RATELIMIT_CONFIRM": "20/minute;100/hour",  # codes tried from one IP address
-    "SIGNUP_RATELIMIT_CONFIRM_PER_USER": "15/hour",  # codes tried for one username (Cognito's own quota)
-    "SIGNUP_RATELIMIT_RESEND": "10/hour",  # new codes asked for from one IP address
+    "SIGNUP_RATELIMIT_SIGNUP": "20/minute;200/hour",  # sign-ups from one IP address (an IPv6 /64)
+    "SIGNUP_RATELIMIT_CONFIRM": "30/minute;300/hour",  # codes tried from one IP address
+    "SIGNUP_RATELIMIT_CONFIRM_PER_USER": "15/hour",  # codes tried for one account from one address
+    "SIGNUP_RATELIMIT_RESEND": "30/hour",  # new codes asked for from one IP address
     "SIGNUP_RATELIMIT_RESEND_PER_USER": "1/minute;5/hour",  # codes sent to one username: the cooldown
 }
 
@@ -48,6 +51,7 @@ class Settings:
     signup_config: str
     secret_key_fallbacks: tuple[str, ...] = ()  # earlier keys, still accepted after a rotation
     success_url: str | None = None
+    sign_in_url: str | None = None  # the site's sign-in page, offered when an account exists or is ready
     allowed_return_urls: tuple[str, ...] = ()
     advanced_security: bool = False
     advanced_security_script_url: str = ""
@@ -62,7 +66,7 @@ class Settings:
     ratelimit_storage_uri: str = "memory://"
     # Keyed by rule: signup, confirm, confirm_per_user, resend, resend_per_user.
     rate_limits: Mapping[str, tuple[RateLimitItem, ...]] | None = None
-    min_fill_seconds: float = 2.0
+    min_fill_seconds: float = 1.0
     captcha: str | None = None  # "turnstile" or "recaptcha"
     captcha_site_key: str = ""
     captcha_secret_key: str = ""
@@ -154,6 +158,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         secret_key_fallbacks=tuple(read.text("SECRET_KEY_FALLBACKS", check=_check_fallbacks).split()),
         signup_config=read.text("SIGNUP_CONFIG", required=True),
         success_url=read.text("SIGNUP_SUCCESS_URL", check=_check_url) or None,
+        sign_in_url=read.text("SIGNUP_SIGN_IN_URL", check=_check_url) or None,
         allowed_return_urls=tuple(read.text("SIGNUP_ALLOWED_RETURN_URLS", check=_check_urls).split()),
         advanced_security=read.flag("SIGNUP_ADVANCED_SECURITY"),
         advanced_security_script_url=read.text("SIGNUP_ADVANCED_SECURITY_SCRIPT_URL", check=_check_url)
@@ -168,7 +173,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         ratelimit_enabled=read.flag("SIGNUP_RATELIMIT_ENABLED", default=True),
         ratelimit_storage_uri=read.text("SIGNUP_RATELIMIT_STORAGE_URI", check=_check_storage) or "memory://",
         rate_limits={name.removeprefix("SIGNUP_RATELIMIT_").lower(): read.limits(name) for name in DEFAULT_LIMITS},
-        min_fill_seconds=read.number("SIGNUP_MIN_FILL_SECONDS", 2.0, zero=True),
+        min_fill_seconds=read.number("SIGNUP_MIN_FILL_SECONDS", 1.0, zero=True),
         captcha=captcha,
         captcha_site_key=captcha_keys["SIGNUP_CAPTCHA_SITE_KEY"],
         captcha_secret_key=captcha_keys["SIGNUP_CAPTCHA_SECRET_KEY"],

@@ -3,6 +3,12 @@
 (function () {
   "use strict";
 
+  // A page that brought a one-off notice or a message for the embedding page gets the address
+  // without them, so that reloading it says neither again.
+  if (document.body.dataset.address && window.history.replaceState) {
+    window.history.replaceState(window.history.state, "", document.body.dataset.address);
+  }
+
   // After a failed submit, take focus to the list of problems so it is read out first; its links
   // move focus to the field itself, with its label in view.
   var summary = document.getElementById("error-summary");
@@ -119,7 +125,8 @@
     var timer = setInterval(function () {
       seconds -= 1;
       if (seconds > 0) {
-        wait.textContent = wait.dataset.template.replace("{seconds}", seconds);
+        var template = seconds === 1 ? wait.dataset.one : wait.dataset.other;
+        wait.textContent = template.replace("{seconds}", seconds);
         return;
       }
       clearInterval(timer);

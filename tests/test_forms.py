@@ -79,12 +79,12 @@ def test_form_page_shows_every_declared_field(stub_app: Any) -> None:
             "Your password needs a symbol, such as ! ? # or @.",
         ),
         ({"password_confirm": "Something-Else-1"}, "password_confirm", "The two passwords are not the same."),
-        ({"given_name": ""}, "given_name", "Fill in this field."),
+        ({"given_name": ""}, "given_name", "Enter your first name."),
         ({"custom_company": "x" * 65}, "custom_company", "Use at most 64 characters."),
         ({"custom_seats": "0"}, "custom_seats", "Enter a whole number from 1 to 500."),
         ({"custom_seats": "501"}, "custom_seats", "Enter a whole number from 1 to 500."),
         ({"custom_plan": "platinum"}, "custom_plan", "Choose one of the options."),
-        ({"custom_plan": ""}, "custom_plan", "Choose an option."),
+        ({"custom_plan": ""}, "custom_plan", "Choose a plan."),
     ],
 )
 def test_invalid_input_gets_a_clear_message_on_its_field(

@@ -9,6 +9,7 @@ import secrets
 import shutil
 import subprocess
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -33,21 +34,20 @@ VIEWPORTS = {"phone": {"width": 375, "height": 812}, "desktop": {"width": 1280, 
 
 @pytest.fixture(scope="module")
 def site(cognito_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """The app against the emulator, a twin with a sign-up limit of one, and a twin with Cognito gone."""
+    """The app against the emulator, and twins: a sign-up limit of one, Cognito gone, a bot check of 30 s."""
     pool = emulator.provision(cognito_endpoint, load_declaration(SAMPLE), name=f"pages{secrets.token_hex(3)}")
     logs = tmp_path_factory.mktemp("pages")
-    env = base_env(**pool.environment())
-    limited = {**env, "SIGNUP_RATELIMIT_SIGNUP": "1/hour"}
-    gone = {**env, "COGNITO_ENDPOINT_URL": f"http://127.0.0.1:{emulator.free_port()}"}
-    with (
-        gunicorn(env, logs / "app.log") as app,
-        gunicorn(limited, logs / "limited.log") as limited_port,
-        gunicorn(gone, logs / "gone.log") as gone_port,
-    ):
+    env = base_env(**pool.environment(), SIGNUP_SIGN_IN_URL="https://www.example.com/sign-in")
+    twins = {
+        "app": env,
+        "limited": {**env, "SIGNUP_RATELIMIT_SIGNUP": "1/hour"},
+        "gone": {**env, "COGNITO_ENDPOINT_URL": f"http://127.0.0.1:{emulator.free_port()}"},
+        "slow": {**env, "SIGNUP_MIN_FILL_SECONDS": "30"},
+    }
+    with ExitStack() as stack:
         yield {
-            "app": f"http://localhost:{app}",
-            "limited": f"http://localhost:{limited_port}",
-            "gone": f"http://localhost:{gone_port}",
+            name: f"http://localhost:{stack.enter_context(gunicorn(twin, logs / f'{name}.log'))}"
+            for name, twin in twins.items()
         }
 
 
@@ -88,6 +88,8 @@ def walk(page: Any, site: dict[str, str], pages: Pages, email: str) -> None:
     pages.check("signup-errors")
     fill_signup(page, email)
     create_account(page)
+    expect(page.get_by_role("heading", name="Confirm your account")).to_be_visible()
+    pages.check("confirm")
     page.get_by_label("Confirmation code").fill("000000")
     page.get_by_role("button", name="Confirm account").click()
     expect(page.locator("#code-error-1")).to_be_visible()
@@ -96,9 +98,24 @@ def walk(page: Any, site: dict[str, str], pages: Pages, email: str) -> None:
     page.get_by_role("button", name="Confirm account").click()
     expect(page.get_by_role("heading", name="Your account is ready")).to_be_visible()
     pages.check("done")
-    page.context.clear_cookies()
+    page.goto(f"{site['app']}/signup")
+    fill_signup(page, email)
+    create_account(page)
+    expect(page.get_by_role("link", name="Confirm your account", exact=True)).to_be_visible()
+    pages.check("signup-taken")
+    page.goto(f"{site['slow']}/signup")
+    fill_signup(page, email)
+    create_account(page)
+    expect(page.get_by_text("That was quicker than we expected.")).to_be_visible()
+    pages.check("signup-too-fast")
     page.goto(f"{site['app']}/signup/confirm")
     pages.check("confirm-returning")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_role("button", name="Send a new code").click()
+    expect(page.get_by_text("We sent you a new code.")).to_be_visible()
+    pages.check("confirm-new-code")
+    page.goto(f"{site['app']}/signup/confirm?flow=unreadable")
+    pages.check("confirm-unreadable")
     page.goto(f"{site['app']}/no-such-page")
     pages.check("404")
     for attempt in range(2):  # the second sign-up from this address is over the limit
@@ -112,10 +129,13 @@ def walk(page: Any, site: dict[str, str], pages: Pages, email: str) -> None:
     create_account(page)
     expect(page.get_by_text("We could not create your account just now.")).to_be_visible()
     pages.check("503")
-    page.goto(f"{site['app']}/signup?lang=de")
-    pages.check("signup-de")
-    page.goto(f"{site['app']}/signup?lang=es")
-    pages.check("signup-es")
+    for lang in ("de", "es"):
+        page.goto(f"{site['app']}/signup?lang={lang}")
+        pages.check(f"signup-{lang}")
+        page.locator("form button[type=submit]").click()
+        pages.check(f"signup-errors-{lang}")
+        page.goto(f"{site['app']}/signup/confirm?lang={lang}")
+        pages.check(f"confirm-returning-{lang}")
 
 
 @pytest.fixture(scope="module")
@@ -133,33 +153,42 @@ def checked(playwright: Any, site: dict[str, str], tmp_path_factory: pytest.Temp
 
 
 def test_axe_finds_no_wcag_a_or_aa_violation_on_any_page(checked: list[Pages]) -> None:
-    assert len(checked) == 4 and all(len(p.violations) == 10 for p in checked)
+    assert len(checked) == 4 and all(len(p.violations) == 19 for p in checked)
     failures = {state: found for p in checked for state, found in p.violations.items() if found}
     assert failures == {}, json.dumps(failures, indent=2)
 
 
 def served_pages(pool: emulator.LocalPool, out: Path) -> list[str]:
-    """The HTML the server sends in each state (what the checker must see, before any script runs)."""
-    env = base_env(**pool.environment())
-    pages: dict[str, Any] = {}
-    client = create_app(env).test_client()
-    pages["signup"] = client.get("/signup")
-    pages["signup-errors"] = submit(client, "/signup", {})
-    code_page = submit(client, "/signup", {**SIGNUP, "username": "vnu@example.com"}).headers["Location"]
-    pages["confirm"] = client.get(code_page)
-    pages["confirm-error"] = submit(client, code_page, {"code": "000000"})
-    pages["done"] = client.get(submit(client, code_page, {"code": emulator.LOCAL_CODE}).headers["Location"])
-    pages["confirm-returning"] = create_app(env).test_client().get("/signup/confirm")
-    pages["404"] = client.get("/no-such-page")
-    pages["405"] = client.put("/signup")
+    """The HTML the server sends in each state and language (what the checker must see, before any script runs)."""
+    env = base_env(**pool.environment(), SIGNUP_SIGN_IN_URL="https://www.example.com/sign-in")
     limited = create_app({**env, "SIGNUP_RATELIMIT_SIGNUP": "1/hour"}).test_client()
-    submit(limited, "/signup", {**SIGNUP, "username": "vnu1@example.com"})
-    pages["429"] = submit(limited, "/signup", {**SIGNUP, "username": "vnu2@example.com"})
-    gone = create_app({**env, "COGNITO_ENDPOINT_URL": f"http://127.0.0.1:{emulator.free_port()}"})
-    pages["503"] = submit(gone.test_client(), "/signup", SIGNUP)
-    for lang in ("de", "es"):
+    gone = create_app({**env, "COGNITO_ENDPOINT_URL": f"http://127.0.0.1:{emulator.free_port()}"}).test_client()
+    slow = create_app({**env, "SIGNUP_MIN_FILL_SECONDS": "30"}).test_client()
+    client = create_app(env).test_client()
+    pages: dict[str, Any] = {"405": client.put("/signup")}
+    for lang in ("en", "de", "es"):
+        email = f"vnu-{lang}@example.com"
+        person = {**SIGNUP, "username": email}
         pages[f"signup-{lang}"] = client.get(f"/signup?lang={lang}")
-    assert [pages[s].status_code for s in ("404", "405", "429", "503")] == [404, 405, 429, 503]
+        pages[f"signup-errors-{lang}"] = submit(client, f"/signup?lang={lang}", {})
+        code_page = submit(client, f"/signup?lang={lang}", person).headers["Location"]
+        pages[f"confirm-{lang}"] = client.get(code_page)
+        pages[f"confirm-error-{lang}"] = submit(client, code_page, {"code": "000000"})
+        done = submit(client, code_page, {"code": emulator.LOCAL_CODE}).headers["Location"]
+        pages[f"done-{lang}"] = client.get(done)
+        pages[f"signup-taken-{lang}"] = submit(client, f"/signup?lang={lang}", person)
+        pages[f"signup-too-fast-{lang}"] = submit(slow, f"/signup?lang={lang}", person)
+        pages[f"confirm-returning-{lang}"] = client.get(f"/signup/confirm?lang={lang}")
+        resent = submit(client, f"/signup/confirm?lang={lang}", {"username": email}, resend=True)
+        pages[f"confirm-new-code-{lang}"] = client.get(resent.headers["Location"])
+        pages[f"confirm-unreadable-{lang}"] = client.get(f"/signup/confirm?lang={lang}&flow=x")
+        pages[f"404-{lang}"] = client.get(f"/no-such-page?lang={lang}")
+        pages[f"403-{lang}"] = client.post(f"/signup?lang={lang}", headers={"Sec-Fetch-Site": "cross-site"})
+        submit(limited, f"/signup?lang={lang}", {**person, "username": f"1-{email}"})
+        pages[f"429-{lang}"] = submit(limited, f"/signup?lang={lang}", {**person, "username": f"2-{email}"})
+        pages[f"503-{lang}"] = submit(gone, f"/signup?lang={lang}", person)
+        statuses = [pages[f"{s}-{lang}"].status_code for s in ("signup-taken", "signup-too-fast", "403", "429", "503")]
+        assert statuses == [422, 422, 403, 429, 503]
     files = []
     for state, response in pages.items():
         files.append(str(out / f"{state}.html"))
@@ -243,3 +272,19 @@ def test_the_language_is_kept_through_the_flow(playwright: Any, site: dict[str, 
         page.get_by_role("link", name="Haben Sie schon einen Code? Bestätigen Sie Ihr Konto").click()
         expect(page.locator("html")).to_have_attribute("lang", "de")
         assert re.search(r"Code", page.locator("h1").inner_text() + page.locator("main").inner_text())
+
+
+def test_a_notice_is_said_once_and_a_reload_does_not_repeat_it(
+    playwright: Any, site: dict[str, str], tmp_path: Path
+) -> None:
+    with chromium(playwright, tmp_path / "profile") as browser:
+        page = browser.new_page()
+        page.goto(f"{site['app']}/signup")
+        fill_signup(page, "reload@example.com")
+        create_account(page)
+        page.get_by_role("button", name="Send a new code").click()
+        expect(page.get_by_text("We sent you a new code.")).to_be_visible()
+        page.reload()
+        expect(page.get_by_role("heading", name="Confirm your account")).to_be_visible()
+        expect(page.get_by_text("We sent you a new code.")).to_have_count(0)
+        expect(page.get_by_text("We sent a code by email to reload@example.com.")).to_be_visible()

@@ -117,7 +117,8 @@ def test_declared_labels_can_be_given_per_language(stubber: StrictStubber, tmp_p
     )
     app = create_app(base_env(SIGNUP_CONFIG=str(declaration)), cognito_client=stubber.client)
     for lang, label in (("en", "Company"), ("de", "Firma"), ("es", "Empresa")):
-        assert f'<label for="custom_org">{label}</label>' in text(app.test_client().get(f"/signup?lang={lang}"))
+        page = text(app.test_client().get(f"/signup?lang={lang}"))
+        assert f'<label for="custom_org">{label} <span class="optional">' in page
 
 
 def test_every_page_links_to_the_other_languages(stub_app: Any) -> None:
