@@ -1,7 +1,9 @@
-"""Screenshots of the main pages for the README: `make screenshots` writes docs/screenshots/.
+"""Screenshots of every page state: `make screenshots` writes docs/screenshots/.
 
-Runs the app against the local Cognito, as `make run` does, and photographs each page in Debian's
-Chromium on a desktop and a phone screen, in the light and the dark scheme.
+Runs the app against the local Cognito, as `make run` does (plus a twin whose sign-up limit is one
+an hour and a twin whose Cognito is gone, for the 429 and 503 pages), and photographs in Debian's
+Chromium: every state in English, German and Spanish on a desktop screen (docs/screenshots/<lang>/),
+and the main pages in English on a desktop and a phone, light and dark (docs/screenshots/).
 """
 
 from __future__ import annotations
@@ -10,7 +12,10 @@ import os
 import secrets
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Any
 
 from playwright.sync_api import sync_playwright
 
@@ -20,40 +25,64 @@ from local.procfile import web_command
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "screenshots"
+SAMPLE = ROOT / "config" / "signup.toml"
 SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 375, "height": 812}}
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--no-first-run"]
+LANGUAGES = ("en", "de", "es")
+# What the person types; the field names are the form's, so they hold in every language.
+PERSON = {"password": "Correct-Horse-9", "password_confirm": "Correct-Horse-9", "given_name": "Ann"}
 
 
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
-    cognito_port, app_port = emulator.free_port(), emulator.free_port()
-    children = [emulator.start(cognito_port)]
-    try:
-        pool = emulator.provision(f"http://127.0.0.1:{cognito_port}", load_declaration(ROOT / "config" / "signup.toml"))
-        env = {
-            **os.environ,
-            **pool.environment(),
-            "SECRET_KEY": secrets.token_urlsafe(32),
-            "SIGNUP_CONFIG": str(ROOT / "config" / "signup.toml"),
-            "SIGNUP_BIND": f"127.0.0.1:{app_port}",
-            "SIGNUP_MIN_FILL_SECONDS": "0",
-        }
-        children.append(subprocess.Popen(web_command(), cwd=ROOT, env=env))
-        app = f"http://localhost:{app_port}"
-        emulator.wait_until_up(f"{app}/healthz", children[-1])
+    with ExitStack() as stack:
+        cognito_port = emulator.free_port()
+        stack.enter_context(running(emulator.start(cognito_port)))
+        pool = emulator.provision(f"http://127.0.0.1:{cognito_port}", load_declaration(SAMPLE))
+        app = stack.enter_context(serving(pool.environment()))
+        limited = stack.enter_context(serving({**pool.environment(), "SIGNUP_RATELIMIT_SIGNUP": "1/hour"}))
+        gone = stack.enter_context(serving({**pool.environment(), "COGNITO_ENDPOINT_URL": "http://127.0.0.1:1"}))
         with sync_playwright() as playwright:
+            for lang in LANGUAGES:
+                with browser(playwright, SIZES["desktop"], "light") as page:
+                    every_state(page, lang, {"app": app, "limited": limited, "gone": gone}, OUT / lang)
             for size, viewport in SIZES.items():
                 for scheme in ("light", "dark"):
-                    photograph(playwright, app, size, viewport, scheme)
+                    with browser(playwright, viewport, scheme) as page:
+                        main_pages(page, app, f"{size}-{scheme}")
+
+
+@contextmanager
+def running(process: subprocess.Popen[bytes]) -> Iterator[subprocess.Popen[bytes]]:
+    try:
+        yield process
     finally:
-        for child in children:
-            child.terminate()
-            child.wait()
+        process.terminate()
+        process.wait()
 
 
-def photograph(playwright: object, app: str, size: str, viewport: dict[str, int], scheme: str) -> None:
+@contextmanager
+def serving(cognito: dict[str, str]) -> Iterator[str]:
+    """The app under gunicorn, as `make run` serves it; yields its address."""
+    port = emulator.free_port()
+    env = {
+        **os.environ,
+        **cognito,
+        "SECRET_KEY": secrets.token_urlsafe(32),
+        "SIGNUP_CONFIG": str(SAMPLE),
+        "SIGNUP_BIND": f"127.0.0.1:{port}",
+        "SIGNUP_WORKERS": "1",
+        "SIGNUP_SIGN_IN_URL": "https://www.example.com/sign-in",
+    }
+    with running(subprocess.Popen(web_command(), cwd=ROOT, env=env)) as process:
+        emulator.wait_until_up(f"http://localhost:{port}/healthz", process)
+        yield f"http://localhost:{port}"
+
+
+@contextmanager
+def browser(playwright: Any, viewport: dict[str, int], scheme: str) -> Iterator[Any]:
     with tempfile.TemporaryDirectory() as profile:
-        browser = playwright.chromium.launch_persistent_context(  # type: ignore[attr-defined]
+        context = playwright.chromium.launch_persistent_context(
             profile,
             executable_path="/usr/bin/chromium",
             headless=True,
@@ -61,27 +90,98 @@ def photograph(playwright: object, app: str, size: str, viewport: dict[str, int]
             viewport=viewport,
             color_scheme=scheme,
         )
-        page = browser.new_page()
+        try:
+            yield context.new_page()
+        finally:
+            context.close()
 
-        def shot(name: str) -> None:
-            page.screenshot(path=str(OUT / f"{name}-{size}-{scheme}.png"), full_page=True)
 
-        page.goto(f"{app}/signup")
-        shot("signup")
-        page.get_by_label("Email address").fill("not an email")
-        page.get_by_label("Password", exact=True).fill("short")
-        page.get_by_role("button", name="Create account").click()
-        shot("signup-errors")
-        page.get_by_label("Email address").fill(f"{size}-{scheme}@example.com")
-        page.get_by_label("Password", exact=True).fill("Correct-Horse-9")
-        page.get_by_label("Confirm password").fill("Correct-Horse-9")
-        page.get_by_label("First name").fill("Ann")
-        page.get_by_role("button", name="Create account").click()
-        page.get_by_label("Confirmation code").fill("123456")
-        shot("confirm")
-        page.get_by_role("button", name="Confirm account").click()
-        shot("done")
-        browser.close()
+def fill(page: Any, email: str, **changes: str) -> None:
+    for name, value in {"username": email, **PERSON, **changes}.items():
+        page.locator(f"[name={name}]").fill(value)
+    page.locator("[name=custom_plan]").select_option("team")
+
+
+def send(page: Any, wait: bool = True) -> None:
+    """Select the form's first button, after the time a person takes (the bot check's minimum) unless told."""
+    if wait:
+        page.wait_for_timeout(1100)
+    page.locator("form button[type=submit]").first.click()
+    page.wait_for_load_state()
+
+
+def every_state(page: Any, lang: str, sites: dict[str, str], out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+
+    def shot(name: str) -> None:
+        page.screenshot(path=str(out / f"{name}.png"), full_page=True)
+
+    email = f"{lang}-{secrets.token_hex(3)}@example.com"
+    page.goto(f"{sites['app']}/signup?lang={lang}")
+    shot("signup")
+    send(page)
+    shot("signup-errors")
+    fill(page, "not an email", password="short", password_confirm="short")  # noqa: S106 - a weak one, on purpose
+    send(page)
+    shot("signup-errors-filled")
+    fill(page, email)
+    send(page, wait=False)
+    shot("signup-too-fast")
+    send(page)
+    shot("confirm")
+    page.locator("[name=code]").fill("000000")
+    send(page)
+    shot("confirm-wrong-code")
+    page.locator("button[formaction]").evaluate("button => { button.disabled = false; }")
+    page.locator("button[formaction]").click()  # before the countdown ends: the server says to wait
+    page.wait_for_load_state()
+    shot("confirm-resend-too-soon")
+    page.goto(f"{sites['limited']}/signup/confirm?lang={lang}")  # another instance, whose cooldown is its own
+    page.locator("[name=username]").fill(email)
+    page.locator("button[formaction]").click()
+    page.wait_for_load_state()
+    shot("confirm-new-code")
+    page.locator("[name=code]").fill(emulator.LOCAL_CODE)
+    send(page)
+    shot("done")
+    page.goto(f"{sites['app']}/signup?lang={lang}")
+    fill(page, email)
+    send(page)
+    shot("signup-taken")
+    page.goto(f"{sites['app']}/signup/confirm?lang={lang}")
+    shot("confirm-returning")
+    page.goto(f"{sites['app']}/signup/confirm?lang={lang}&flow=unreadable")
+    shot("confirm-unreadable")
+    for n in range(2):  # the second sign-up from this address is over the limit
+        page.goto(f"{sites['limited']}/signup?lang={lang}")
+        fill(page, f"{n}-{email}")
+        send(page)
+    shot("429")
+    page.goto(f"{sites['gone']}/signup?lang={lang}")
+    fill(page, email)
+    send(page)
+    shot("503")
+    page.goto(f"{sites['app']}/no-such-page?lang={lang}")
+    shot("404")
+
+
+def main_pages(page: Any, app: str, variant: str) -> None:
+    """The README's pictures: the form, the form with errors, the code page and the done page."""
+
+    def shot(name: str) -> None:
+        page.screenshot(path=str(OUT / f"{name}-{variant}.png"), full_page=True)
+
+    page.goto(f"{app}/signup")
+    shot("signup")
+    fill(page, "not an email", password="short", password_confirm="short")  # noqa: S106 - a weak one, on purpose
+    send(page)
+    shot("signup-errors")
+    fill(page, f"{variant}-{secrets.token_hex(3)}@example.com")
+    send(page)
+    page.locator("[name=code]").fill(emulator.LOCAL_CODE)
+    shot("confirm")
+    send(page)
+    shot("done")
 
 
 if __name__ == "__main__":
