@@ -4,7 +4,7 @@ VENV := .venv
 MINISTACK_VENV := .venv-ministack
 PIP_QUIET := --quiet --disable-pip-version-check
 
-.PHONY: run test lint translations screenshots bench
+.PHONY: run test test-fast lint translations screenshots bench
 run: $(VENV)/.runtime $(MINISTACK_VENV)/.ready  ## run the app against a local Cognito
 	$(VENV)/bin/python -m local.run
 
@@ -12,6 +12,10 @@ test: $(VENV)/.dev $(MINISTACK_VENV)/.ready  ## install everything the tests use
 	scripts/install-test-packages
 	$(MAKE) node_modules/.ready
 	$(VENV)/bin/python -m pytest
+
+# The tier for the edit-test loop: no browser, no emulator, no server, a few hundred fuzzed requests.
+test-fast: $(VENV)/.dev  ## the tests that need nothing but Python: under a minute
+	SIGNUP_FUZZ_EXAMPLES=300 $(VENV)/bin/python -m pytest -m "not browser and not emulator and not servers"
 
 # After changing a message: extract, merge into every catalogue, translate the new entries in
 # app/translations/<lang>/LC_MESSAGES/messages.po, then run this again to compile them.

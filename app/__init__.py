@@ -120,7 +120,9 @@ def load_configuration(env: Mapping[str, str]) -> tuple[Settings, Declaration]:
     except ConfigError as err:
         problems += err.problems
     path = env.get("SIGNUP_CONFIG", "").strip()
-    if path:
+    if not path:
+        problems.append("SIGNUP_CONFIG is not set")
+    else:
         try:
             declaration = load_declaration(path)
         except ConfigError as err:

@@ -48,7 +48,6 @@ class Settings:
     cognito_client_secret: str | None
     cognito_endpoint_url: str | None
     secret_key: str
-    signup_config: str
     secret_key_fallbacks: tuple[str, ...] = ()  # earlier keys, still accepted after a rotation
     success_url: str | None = None
     sign_in_url: str | None = None  # the site's sign-in page, offered when an account exists or is ready
@@ -75,11 +74,6 @@ class Settings:
     metrics_token: str = ""
     site_name: str = ""
     theme: Theme = field(default_factory=Theme)
-
-    @property
-    def embedded(self) -> bool:
-        """Whether other sites may frame the app (and receive its messages)."""
-        return bool(self.frame_ancestors)
 
     def __repr__(self) -> str:
         # Keep secrets out of any traceback or debug print that shows this object.
@@ -156,7 +150,6 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         cognito_endpoint_url=read.text("COGNITO_ENDPOINT_URL", check=_check_url) or None,
         secret_key=read.text("SECRET_KEY", required=True, check=_check_secret_key),
         secret_key_fallbacks=tuple(read.text("SECRET_KEY_FALLBACKS", check=_check_fallbacks).split()),
-        signup_config=read.text("SIGNUP_CONFIG", required=True),
         success_url=read.text("SIGNUP_SUCCESS_URL", check=_check_url) or None,
         sign_in_url=read.text("SIGNUP_SIGN_IN_URL", check=_check_url) or None,
         allowed_return_urls=tuple(read.text("SIGNUP_ALLOWED_RETURN_URLS", check=_check_urls).split()),

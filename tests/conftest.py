@@ -1,4 +1,11 @@
-"""Shared fixtures: settings, a Cognito client under botocore's Stubber, and the local emulator."""
+"""Shared fixtures and helpers: settings, a Cognito client under botocore's Stubber, what a browser
+does with a page, the local emulator and real browsers.
+
+Tests run in tiers. Those that need the local Cognito are marked `emulator` by the fixture they
+use (below); those that drive a real browser are marked `browser`, those that start servers
+(gunicorn, nginx, Redis) `servers`. `make test-fast` runs the rest, in under a minute; `make test`
+runs everything. The emulator and the browsers are imported only by the fixtures that start them.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +14,18 @@ import re
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from botocore.stub import Stubber
-from playwright.sync_api import sync_playwright
 
 from app import create_app
 from app.cognito import create_client
 from app.declaration import load_declaration
 from app.settings import load_settings
-from local import emulator
+
+if TYPE_CHECKING:
+    from local.emulator import LocalPool
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "config" / "signup.toml"
@@ -113,9 +121,18 @@ SIGNUP = {
 }
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that uses the local Cognito, however indirectly, is in the `emulator` tier."""
+    for item in items:
+        if "cognito_endpoint" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.emulator)
+
+
 @pytest.fixture(scope="session")
 def cognito_endpoint() -> Iterator[str]:
     """ministack with AUTH=true, for the whole test session."""
+    from local import emulator  # noqa: PLC0415 - only the tests that use the emulator start it
+
     port = emulator.free_port()
     process = emulator.start(port)
     yield f"http://127.0.0.1:{port}"
@@ -124,13 +141,15 @@ def cognito_endpoint() -> Iterator[str]:
 
 
 @pytest.fixture
-def local_pool(cognito_endpoint: str) -> emulator.LocalPool:
+def local_pool(cognito_endpoint: str) -> LocalPool:
     """A fresh pool shaped like the sample declaration."""
+    from local import emulator  # noqa: PLC0415
+
     return emulator.provision(cognito_endpoint, load_declaration(SAMPLE), name=f"t{secrets.token_hex(4)}")
 
 
 @pytest.fixture
-def flow_app(local_pool: emulator.LocalPool) -> Any:
+def flow_app(local_pool: LocalPool) -> Any:
     app = create_app(base_env(**local_pool.environment()))
     app.config["TESTING"] = True
     return app
@@ -138,5 +157,7 @@ def flow_app(local_pool: emulator.LocalPool) -> Any:
 
 @pytest.fixture(scope="session")
 def playwright() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415 - only the browser tests need it
+
     with sync_playwright() as driver:
         yield driver

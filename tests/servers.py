@@ -64,6 +64,26 @@ class Tls:
         return ssl.create_default_context(cafile=str(self.certfile))
 
 
+# A page of another site that embeds the form: it keeps every message the frame posts (in
+# window.received) and sizes the frame from the height messages, as the embed snippet does.
+PARENT = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>A site that embeds the form</title></head>
+<body>
+<h1>Parent site</h1>
+<iframe id="signup" src="{app}/signup" title="Create your account" style="width:100%;border:0;height:600px"></iframe>
+<script>
+  window.received = [];
+  window.addEventListener("message", function (event) {{
+    window.received.push({{origin: event.origin, data: event.data}});
+    if (event.origin === "{app}" && event.data && event.data.type === "height") {{
+      document.getElementById("signup").style.height = event.data.height + "px";
+    }}
+  }});
+</script>
+</body></html>
+"""
+
+
 @contextmanager
 def gunicorn(env: dict[str, str], log: Path, host: str = "127.0.0.1", tls: Tls | None = None) -> Iterator[int]:
     """The app under gunicorn with its production configuration, on a free port; yields the port.

@@ -140,7 +140,7 @@ def test_a_wrong_or_missing_captcha_answer_is_refused(
         data["cf-turnstile-response"] = answer
     response = client.post("/signup", data=data)
     assert response.status_code == 422
-    assert "Please complete the check that you are a person." in html.unescape(response.get_data(as_text=True))
+    assert "Please complete the check that you are a person." in text(response)
 
 
 def test_an_unreachable_captcha_service_is_a_503_that_keeps_the_form(stubber: StrictStubber) -> None:

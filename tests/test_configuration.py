@@ -137,6 +137,7 @@ def test_settings_and_declaration_problems_come_in_one_message(tmp_path: Path) -
     assert "custom:this_name_is_far_too_long" in str(caught.value)
 
 
+@pytest.mark.servers
 def test_gunicorn_stops_with_one_clear_message_and_no_traceback() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("COGNITO_", "SIGNUP_", "SECRET_KEY"))}
     env["COGNITO_CLIENT_SECRET"] = CLIENT_SECRET

@@ -14,26 +14,9 @@ from local import emulator
 
 from .browser import chromium
 from .conftest import base_env
-from .servers import gunicorn, page, serve
+from .servers import PARENT, gunicorn, page, serve
 
 pytestmark = pytest.mark.browser
-
-PARENT = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>A site that embeds the form</title></head>
-<body>
-<h1>Parent site</h1>
-<iframe id="signup" src="{app}/signup" title="Create your account" style="width:100%;border:0;height:600px"></iframe>
-<script>
-  window.received = [];
-  window.addEventListener("message", function (event) {{
-    window.received.push({{origin: event.origin, data: event.data}});
-    if (event.origin === "{app}" && event.data && event.data.type === "height") {{
-      document.getElementById("signup").style.height = event.data.height + "px";
-    }}
-  }});
-</script>
-</body></html>
-"""
 
 
 @dataclass

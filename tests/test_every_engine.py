@@ -25,7 +25,7 @@ from local import emulator
 
 from .conftest import base_env
 from .engines import Engine, open_page
-from .servers import Tls, gunicorn, page, serve
+from .servers import PARENT, Tls, gunicorn, page, serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.engines]
 
@@ -58,21 +58,6 @@ PASSWORD_VALUE = "Correct-Horse-9"
 GIVEN_NAME_VALUE = "Ann"
 PLAN_VALUE = "team"
 WRONG_CODE = "000000"
-
-# The embedding site: keeps every message the frame posts, as a real parent page would listen.
-PARENT = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>A site that embeds the form</title></head>
-<body>
-<h1>Parent site</h1>
-<iframe id="signup" src="{app}/signup" title="Create your account" style="width:100%;border:0;height:600px"></iframe>
-<script>
-  window.received = [];
-  window.addEventListener("message", function (event) {{
-    window.received.push({{origin: event.origin, data: event.data}});
-  }});
-</script>
-</body></html>
-"""
 
 
 @dataclass(frozen=True)

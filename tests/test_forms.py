@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -16,7 +15,7 @@ from app.csrf import FormTokens
 from app.declaration import parse_declaration
 from app.forms import build_forms
 
-from .conftest import SIGNUP, StrictStubber, submit
+from .conftest import SIGNUP, StrictStubber, submit, text
 
 TOKENS = FormTokens("x" * 32)
 
@@ -24,7 +23,7 @@ TOKENS = FormTokens("x" * 32)
 def post(client: Any, **changes: str) -> tuple[int, str]:
     data = {**SIGNUP, **changes}
     response = submit(client, "/signup", {k: v for k, v in data.items() if v is not None})
-    return response.status_code, html.unescape(response.get_data(as_text=True))
+    return response.status_code, text(response)
 
 
 def field_errors(page: str, field_id: str) -> list[str]:
@@ -127,7 +126,7 @@ def test_field_errors_are_tied_to_their_inputs(stub_app: Any) -> None:
 
 def test_a_post_without_csrf_token_is_refused_and_keeps_the_input(stub_app: Any) -> None:
     response = stub_app.test_client().post("/signup", data=SIGNUP)
-    page = html.unescape(response.get_data(as_text=True))
+    page = text(response)
     assert response.status_code == 400
     assert "This form was open for a long time, so we could not accept it." in page
     assert 'value="Example Ltd"' in page

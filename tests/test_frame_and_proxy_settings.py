@@ -9,24 +9,22 @@ import pytest
 from app import create_app
 from app.errors import ConfigError
 
-from .conftest import SIGNUP, StrictStubber, base_env, csrf_token
+from .conftest import SIGNUP, StrictStubber, app_with, base_env, csrf_token
 
 PARENT = "https://shop.example.com"
 
 
-def client_for(stubber: StrictStubber, **env: str) -> Any:
-    return create_app(base_env(**env), cognito_client=stubber.client).test_client()
-
-
 def test_unembedded_app_may_only_be_framed_by_itself(stubber: StrictStubber) -> None:
-    response = client_for(stubber).get("/signup")
+    response = app_with(stubber).test_client().get("/signup")
     assert "frame-ancestors 'self'" in response.headers["Content-Security-Policy"]
     assert "X-Frame-Options" not in response.headers
     assert "Set-Cookie" not in response.headers
 
 
 def test_embedding_allows_the_listed_origins_and_needs_no_cookie(stubber: StrictStubber) -> None:
-    response = client_for(stubber, SIGNUP_FRAME_ANCESTORS=f"{PARENT} https://www.example.org").get("/signup")
+    response = (
+        app_with(stubber, SIGNUP_FRAME_ANCESTORS=f"{PARENT} https://www.example.org").test_client().get("/signup")
+    )
     assert f"frame-ancestors {PARENT} https://www.example.org;" in response.headers["Content-Security-Policy"]
     assert "X-Frame-Options" not in response.headers
     assert "Set-Cookie" not in response.headers
@@ -59,7 +57,7 @@ def test_the_ip_sent_to_cognito_follows_the_trusted_hops(
     stubber.add_response("sign_up", {"UserConfirmed": False, "UserSub": "s"})
     sent: dict[str, Any] = {}
     stubber.client.meta.events.register("before-parameter-build.*.SignUp", lambda params, **_: sent.update(params))
-    client = client_for(stubber, SIGNUP_TRUSTED_PROXIES=proxies)
+    client = app_with(stubber, SIGNUP_TRUSTED_PROXIES=proxies).test_client()
     environ = {"REMOTE_ADDR": "10.0.0.2"}
     token = csrf_token(client.get("/signup", environ_base=environ).get_data(as_text=True))
     client.post(
@@ -73,7 +71,7 @@ def test_the_ip_sent_to_cognito_follows_the_trusted_hops(
 
 def confirmed_in_frame(stubber: StrictStubber, success_url: str, framed: bool) -> Any:
     stubber.add_response("sign_up", {"UserConfirmed": True, "UserSub": "s"})
-    client = client_for(stubber, SIGNUP_FRAME_ANCESTORS=PARENT, SIGNUP_SUCCESS_URL=success_url)
+    client = app_with(stubber, SIGNUP_FRAME_ANCESTORS=PARENT, SIGNUP_SUCCESS_URL=success_url).test_client()
     headers = {"Sec-Fetch-Dest": "iframe"} if framed else {}
     token = csrf_token(client.get("/signup").get_data(as_text=True))
     response = client.post("/signup", data={**SIGNUP, "csrf_token": token}, headers=headers)

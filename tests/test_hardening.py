@@ -11,20 +11,15 @@ from urllib.parse import urlencode
 
 import pytest
 
-from app import create_app
 from app.redirects import safe_return_url
 
-from .conftest import ROOT, SIGNUP, StrictStubber, base_env, submit
+from .conftest import ROOT, SIGNUP, StrictStubber, app_with, submit, text
 
 SHOP = "https://shop.example.com/welcome/"
 
 
-def client_for(stubber: StrictStubber, **env: str) -> Any:
-    return create_app(base_env(**env), cognito_client=stubber.client).test_client()
-
-
 def test_pages_carry_a_strict_csp_and_the_other_security_headers(stubber: StrictStubber) -> None:
-    response = client_for(stubber).get("/signup")
+    response = app_with(stubber).test_client().get("/signup")
     policy = response.headers["Content-Security-Policy"]
     assert "default-src 'none'" in policy
     assert "script-src 'self';" in policy and "style-src 'self';" in policy
@@ -37,12 +32,12 @@ def test_pages_carry_a_strict_csp_and_the_other_security_headers(stubber: Strict
 
 
 def test_over_https_hsts_is_sent(stubber: StrictStubber) -> None:
-    response = client_for(stubber).get("/signup", base_url="https://signup.example.com")
+    response = app_with(stubber).test_client().get("/signup", base_url="https://signup.example.com")
     assert response.headers["Strict-Transport-Security"] == "max-age=63072000"
 
 
 def test_behind_a_tls_proxy_https_is_recognised(stubber: StrictStubber) -> None:
-    client = client_for(stubber, SIGNUP_TRUSTED_PROXIES="1")
+    client = app_with(stubber, SIGNUP_TRUSTED_PROXIES="1").test_client()
     response = client.get("/signup", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.1"})
     assert "Strict-Transport-Security" in response.headers
 
@@ -56,7 +51,7 @@ def test_templates_hold_no_inline_script_or_style(template: str) -> None:
 
 
 def test_a_huge_body_gets_the_413_page(stubber: StrictStubber) -> None:
-    response = client_for(stubber).post("/signup", data={**SIGNUP, "custom_company": "x" * 100_000})
+    response = app_with(stubber).test_client().post("/signup", data={**SIGNUP, "custom_company": "x" * 100_000})
     assert response.status_code == 413
     assert "What you sent was too large." in response.get_data(as_text=True)
 
@@ -72,16 +67,26 @@ def test_a_huge_body_gets_the_413_page(stubber: StrictStubber) -> None:
     ],
 )
 def test_each_route_answers_only_its_methods(stubber: StrictStubber, method: str, path: str, allowed: str) -> None:
-    response = client_for(stubber).open(path, method=method)
+    response = app_with(stubber).test_client().open(path, method=method)
     assert response.status_code == 405
     assert set(response.headers["Allow"].split(", ")) == set(allowed.split(", "))
     assert "This page cannot be used that way." in response.get_data(as_text=True)
 
 
 def test_an_unknown_address_gets_the_404_page(stubber: StrictStubber) -> None:
-    response = client_for(stubber).get("/admin")
+    response = app_with(stubber).test_client().get("/admin")
     assert response.status_code == 404
     assert "Page not found" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/%5Cevil.example/", "//evil.example/", "/%2F%2Fevil.example/", "/\\evil.example/"])
+def test_no_link_on_any_page_is_built_from_the_requested_path(stubber: StrictStubber, path: str) -> None:
+    # Before, the 404 page's language links were the request's path plus ?lang=: /\evil.example/?lang=de,
+    # which browsers follow to http://evil.example/.
+    page = text(app_with(stubber).test_client().get(path))
+    links = re.findall(r'href="([^"]*)"', page)
+    assert "evil" not in page
+    assert all(link.startswith("/") and not link.startswith(("//", "/\\")) for link in links), links
 
 
 @pytest.mark.parametrize(
@@ -194,7 +199,7 @@ def test_default_ports_and_allowed_paths_are_compared_as_a_browser_would(
 
 def finish_with(stubber: StrictStubber, return_to: str) -> Any:
     stubber.add_response("sign_up", {"UserConfirmed": True, "UserSub": "s"})
-    client = client_for(stubber, SIGNUP_ALLOWED_RETURN_URLS=SHOP)
+    client = app_with(stubber, SIGNUP_ALLOWED_RETURN_URLS=SHOP).test_client()
     return submit(client, f"/signup?{urlencode({'return_to': return_to})}", SIGNUP)
 
 
@@ -211,7 +216,12 @@ def test_any_other_return_address_falls_back_to_the_done_page(stubber: StrictStu
 
 
 def test_return_addresses_are_allowed_as_form_targets_in_the_csp(stubber: StrictStubber) -> None:
-    policy = client_for(stubber, SIGNUP_ALLOWED_RETURN_URLS=SHOP).get("/signup").headers["Content-Security-Policy"]
+    policy = (
+        app_with(stubber, SIGNUP_ALLOWED_RETURN_URLS=SHOP)
+        .test_client()
+        .get("/signup")
+        .headers["Content-Security-Policy"]
+    )
     assert "form-action 'self' https://shop.example.com;" in policy
 
 

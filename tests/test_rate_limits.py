@@ -177,6 +177,7 @@ def test_simultaneous_attempts_get_no_more_than_the_limit_in_memory(limits: str)
     assert set(let_through) == {5}, f"let through in 50 rounds of 40: {let_through}"
 
 
+@pytest.mark.servers
 @pytest.mark.usefixtures("quick_turns")
 @pytest.mark.parametrize("limits", ["5/minute", "20/minute;5/hour"])
 def test_simultaneous_attempts_get_no_more_than_the_limit_in_redis(limits: str, tmp_path: Path) -> None:
@@ -231,6 +232,7 @@ def test_new_addresses_from_one_ipv6_network_do_not_buy_new_attempts() -> None:
     limiter.hit("signup", network_key("2001:db8:1:3::1"), "Too many sign-ups")
 
 
+@pytest.mark.servers
 @pytest.mark.parametrize(
     ("env", "warned"),
     [
