@@ -9,6 +9,8 @@ credentials), and reports every difference. Exit status: 0 when they match, 1 ot
 It also warns about settings that work in a test but fail at launch (Cognito's own email sender,
 SMS without a role, a client that cannot pass the person's IP address); warnings do not change
 the exit status, since a pool may rightly be set up that way.
+
+`--write FILE` first writes a declaration from the pool and client (see app.pool), then checks it.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import argparse
 import os
 import sys
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -24,7 +27,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from app.declaration import Declaration, load_declaration
 from app.errors import ConfigError
-from app.pool import COGNITO_TYPES
+from app.i18n import available_languages
+from app.pool import COGNITO_TYPES, declaration_from_pool
+
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 
 # Attributes Cognito manages itself: never expected in a form, even when the pool requires them.
 _MANAGED = {"sub", "email_verified", "phone_number_verified", "updated_at", "identities"}
@@ -164,21 +170,29 @@ def production_traps(declaration: Declaration, pool: Mapping[str, Any], client: 
 
 
 def main(argv: list[str] | None = None, env: Mapping[str, str] = os.environ, cognito: Any = None) -> int:
-    """Check a declaration against the pool; `cognito` is for tests."""
+    """Check a declaration against the pool (or write one from it first); `cognito` is for tests."""
     parser = argparse.ArgumentParser(prog="python -m app.poolcheck", description=__doc__.split("\n")[0])
     parser.add_argument("--config", default=env.get("SIGNUP_CONFIG"), help="the TOML declaration (SIGNUP_CONFIG)")
     parser.add_argument("--pool", default=env.get("COGNITO_USER_POOL_ID"), help="user pool id (COGNITO_USER_POOL_ID)")
     parser.add_argument("--client", default=env.get("COGNITO_CLIENT_ID"), help="app client id (COGNITO_CLIENT_ID)")
     parser.add_argument("--region", default=env.get("COGNITO_REGION"), help="region (COGNITO_REGION)")
     parser.add_argument("--endpoint-url", default=env.get("COGNITO_ENDPOINT_URL"), help="(COGNITO_ENDPOINT_URL)")
+    parser.add_argument(
+        "--write", metavar="FILE", help="first write a declaration from the pool and app client to FILE, then check it"
+    )
+    parser.add_argument("--force", action="store_true", help="with --write: replace FILE if it exists")
     args = parser.parse_args(argv)
-    missing = [name for name in ("config", "pool", "client", "region") if not getattr(args, name)]
+    needed = ("pool", "client", "region") if args.write else ("config", "pool", "client", "region")
+    missing = [name for name in needed if not getattr(args, name)]
     if missing:
         print(f"Missing: {', '.join('--' + m for m in missing)} (or their environment variables)", file=sys.stderr)
         return 1
-    path = args.config
-    declaration = _load(path)
-    if declaration is None:
+    path = args.write or args.config
+    if args.write and not args.force and Path(path).exists():
+        print(f"✗ {path} exists; pass --force to replace it")
+        return 1
+    declaration = None if args.write else _load(path)
+    if declaration is None and not args.write:
         return 1
     if cognito is None:
         cognito = boto3.session.Session().client("cognito-idp", region_name=args.region, endpoint_url=args.endpoint_url)
@@ -189,6 +203,18 @@ def main(argv: list[str] | None = None, env: Mapping[str, str] = os.environ, cog
         code = err.response["Error"]["Code"] if isinstance(err, ClientError) else type(err).__name__
         print(f"✗ cannot read user pool {args.pool} / app client {args.client}: {code}")
         print("  This needs IAM credentials allowed cognito-idp:DescribeUserPool and DescribeUserPoolClient.")
+        return 1
+    if args.write:
+        text = declaration_from_pool(pool, client, available_languages(TRANSLATIONS))
+        try:
+            with open(path, "w" if args.force else "x", encoding="utf-8") as file:
+                file.write(text)
+        except OSError as err:  # an existing file included: "x" refuses it even if it appeared just now
+            print(f"✗ cannot write {path}: {err.strerror}")
+            return 1
+        print(f"✓ wrote {path} from user pool {args.pool} and app client {args.client}")
+        declaration = _load(path)
+    if declaration is None:
         return 1
     return _report(declaration, pool, client, path, f"user pool {args.pool} and app client {args.client}")
 
