@@ -92,7 +92,8 @@ _PLACEHOLDER = "…"
 def declaration_from_pool(
     pool: Mapping[str, Any], client: Mapping[str, Any], languages: tuple[str, ...] = ("en",)
 ) -> str:
-    """A declaration, as TOML text, that passes the pool check against this pool and app client.
+    """A declaration, as TOML text, that passes the pool check against this pool and app client
+    (unless the two disagree: a required attribute the client may not write).
 
     An operator who already has a pool should not have to copy its schema by hand: that copy is
     where drift starts. Everything the pool decides is written out (the username mode, the password
@@ -165,7 +166,7 @@ def _username_mode(pool: Mapping[str, Any]) -> tuple[str, str]:
     attributes = pool.get("UsernameAttributes") or []
     aliases = pool.get("AliasAttributes") or []
     if "email" in attributes:
-        also = "; it also takes phone numbers, which this form does not offer" if "phone_number" in attributes else ""
+        also = " (the pool would take a phone number too)" if "phone_number" in attributes else ""
         return "email", f"the pool's UsernameAttributes: people sign up with their email address{also}"
     if "phone_number" in attributes:
         return "phone_number", "the pool's UsernameAttributes: people sign up with their phone number"
@@ -196,11 +197,13 @@ def _header(
         "# The sign-up form's declaration, written by `python -m app.poolcheck --write` from user pool",
         f"# {pool.get('Id', '?')} ({pool.get('Name', '')}) and app client {client.get('ClientId', '?')}"
         f" ({client.get('ClientName', '')}).",
-        "# It passes the pool check as it is. What only you can decide is in comments (#): labels and",
-        "# help texts per language, choices, more optional fields, and their order (the form shows the",
-        "# [[attributes]] in the order below). Every key: 'The form declaration' in docs/configuration.md.",
+        "# It is written to pass the pool check as it is. What only you can decide is in comments (#):",
+        "# labels and help texts per language, choices, more optional fields, and their order (the form",
+        "# shows the [[attributes]] in the order below). Every key: 'The form declaration' in",
+        "# docs/configuration.md.",
         "",
-        f"username = {_toml(username)}  # {note}",
+        f"# {note[0].upper()}{note[1:]}.",
+        f"username = {_toml(username)}",
     ]
     if code_attribute is None:
         lines.append(

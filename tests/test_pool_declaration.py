@@ -202,7 +202,8 @@ def test_what_only_a_person_decides_is_left_in_comments_in_every_language(
     run(admin, "--write", str(path), pool=pool, client=client)
     written = path.read_text(encoding="utf-8")
 
-    assert 'username = "username"  # a plain username; people may then also sign in with email or' in written
+    aliases = "# A plain username; people may then also sign in with email or preferred_username (aliases)."
+    assert f'{aliases}\nusername = "username"\n' in written
     assert '# label = { en = "…", de = "…", es = "…" }' in written
     assert '# help = { en = "…", de = "…", es = "…" }' in written
     assert "the confirmation code is sent here (AutoVerifiedAttributes)" in written
@@ -210,6 +211,21 @@ def test_what_only_a_person_decides_is_left_in_comments_in_every_language(
     assert "for each one the form should ask for: name, given_name, family_name," in written
     declaration = load_declaration(path)
     assert [(a.name, a.required, a.label) for a in declaration.attributes] == [("email", True, {})]
+
+
+def test_a_pool_whose_client_may_not_write_a_required_attribute_is_named_not_hidden(
+    admin: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shape = {
+        "pool": {"UsernameAttributes": ["email"], "Schema": [string("given_name", 0, 64, required=True)]},
+        "client": {**WITH_SECRET, "WriteAttributes": ["email"]},
+    }
+    pool, client = make_pool(admin, shape, "conflict")
+    path = tmp_path / "signup.toml"
+
+    assert run(admin, "--write", str(path), pool=pool, client=client) == 1
+    assert "✗ given_name: the app client may not write it" in capsys.readouterr().out
+    assert "the pool requires it; the app client may not write it (the check reports this)" in path.read_text()
 
 
 def test_an_existing_file_is_kept_unless_forced(admin: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -296,7 +312,7 @@ def test_a_pool_as_real_cognito_describes_it_gives_a_declaration_that_passes(
 
     assert status == 0, report
     assert poolcheck.compare(load_declaration(path), REAL_POOL, REAL_CLIENT) == []
-    assert "it also takes phone numbers, which this form does not offer" in written
+    assert "their email address (the pool would take a phone number too)" in written
     assert [(a.name, a.min_length) for a in load_declaration(path).attributes] == [
         ("email", None),
         ("birthdate", 10),
