@@ -2,10 +2,15 @@
 
 Most sign-up failures in the field come from drift between the two: an attribute the pool does
 not have (or has with another type or limit), a different password policy or username mode, an
-app client without a secret, without write permission on an attribute, or without
-EnablePropagateAdditionalUserContextData. This reads the declaration (SIGNUP_CONFIG), then the pool
-and client (DescribeUserPool, DescribeUserPoolClient, with the caller's IAM credentials), and
-reports every difference. Exit status: 0 when they match, 1 otherwise.
+app client without write permission on an attribute. This reads the declaration (SIGNUP_CONFIG),
+then the pool and client (DescribeUserPool, DescribeUserPoolClient, with the caller's IAM
+credentials), and reports every difference. Exit status: 0 when they match, 1 otherwise.
+
+It also warns about settings that work in a test but fail at launch (Cognito's own email sender,
+SMS without a role, a client that cannot pass the person's IP address); warnings do not change
+the exit status, since a pool may rightly be set up that way.
+
+`--write FILE` first writes a declaration from the pool and client (see app.pool), then checks it.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import argparse
 import os
 import sys
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -21,7 +27,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from app.declaration import Declaration, load_declaration
 from app.errors import ConfigError
-from app.pool import COGNITO_TYPES
+from app.i18n import available_languages
+from app.pool import COGNITO_TYPES, declaration_from_pool
+
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 
 # Attributes Cognito manages itself: never expected in a form, even when the pool requires them.
 _MANAGED = {"sub", "email_verified", "phone_number_verified", "updated_at", "identities"}
@@ -98,43 +107,95 @@ def _attribute(attribute: Any, entry: Mapping[str, Any]) -> list[str]:
 
 
 def _client(declaration: Declaration, client: Mapping[str, Any]) -> list[str]:
+    # A difference, not a warning: every sign-up that sends the attribute fails.
     problems = []
-    if not client.get("ClientSecret"):
-        problems.append("app client: it has no secret, so the app cannot send UserContextData.IpAddress")
-    if not client.get("EnablePropagateAdditionalUserContextData"):
-        problems.append(
-            "app client: EnablePropagateAdditionalUserContextData is off, so Cognito ignores the client's IP address"
-        )
     writable = set(client.get("WriteAttributes") or [])
     if writable:  # an empty list means every attribute may be written
         for attribute in declaration.attributes:
             if attribute.name not in writable:
                 problems.append(
-                    f"{attribute.name}: the app client may not write it "
-                    "('A client attempted to write unauthorized attribute')"
+                    f"{attribute.name}: the app client may not write it, so SignUp fails with 'A client attempted "
+                    "to write unauthorized attribute'; add it to the client's attribute write permissions, "
+                    "or remove it from the declaration"
                 )
     return problems
 
 
-def main(argv: list[str] | None = None, env: Mapping[str, str] = os.environ) -> int:
+def production_traps(declaration: Declaration, pool: Mapping[str, Any], client: Mapping[str, Any]) -> list[str]:
+    """Settings that pass every test but hurt at launch, each with what to do about it.
+
+    They are warnings, not differences: each can be a deliberate choice (a pool for a few testers,
+    a client without a secret), so none of them changes the exit status.
+    """
+    traps = []
+    verified = set(pool.get("AutoVerifiedAttributes") or [])
+    sign_in = set(pool.get("UsernameAttributes") or [])
+    # Only DEVELOPER sends through the customer's SES; anything else, or nothing (older pools), is Cognito's own.
+    through_ses = (pool.get("EmailConfiguration") or {}).get("EmailSendingAccount") == "DEVELOPER"
+    if not through_ses and ("email" in verified or declaration.code_attribute == "email"):
+        traps.append(
+            "email: the pool sends its codes through Cognito's default email sender, which allows 50 emails "
+            "a day for the whole AWS account (beyond that SignUp fails with LimitExceededException, the account "
+            "created but no code sent); before launch, verify a sender in Amazon SES and have the pool send "
+            "through it (EmailConfiguration: EmailSendingAccount DEVELOPER with the SES identity's SourceArn)"
+        )
+    if "phone_number" in verified | sign_in or declaration.code_attribute == "phone_number":
+        sandbox = (
+            "Cognito's API cannot tell whether the account's Amazon SNS is still in the SMS sandbox, where "
+            "texts reach only verified numbers: check it in the SNS console (Text messaging (SMS), in the "
+            "pool's region), ask AWS to move it to production, and raise the monthly SMS spending limit"
+        )
+        if not (pool.get("SmsConfiguration") or {}).get("SnsCallerArn"):
+            traps.append(
+                "SMS: the pool verifies phone numbers or signs in with them, but has no SMS role "
+                "(SmsConfiguration.SnsCallerArn), so Cognito cannot text a code; give the pool an IAM role "
+                f"that may publish to Amazon SNS. Then: {sandbox}"
+            )
+        else:
+            traps.append(f"SMS: {sandbox}")
+    if not client.get("ClientSecret"):
+        traps.append(
+            "app client: it has no secret, so the app cannot pass the person's IP address "
+            "(UserContextData.IpAddress) and Cognito sees every sign-up come from the app's own address; "
+            "for Cognito's threat protection, use an app client with a secret and "
+            "EnablePropagateAdditionalUserContextData, and set COGNITO_CLIENT_SECRET"
+        )
+    elif not client.get("EnablePropagateAdditionalUserContextData"):
+        traps.append(
+            "app client: EnablePropagateAdditionalUserContextData is off, so Cognito ignores the IP address the "
+            "app sends and sees every sign-up come from the app's own address; turn it on in the app client's "
+            "settings (UpdateUserPoolClient resets every setting it is not given, so pass them all)"
+        )
+    return traps
+
+
+def main(argv: list[str] | None = None, env: Mapping[str, str] = os.environ, cognito: Any = None) -> int:
+    """Check a declaration against the pool (or write one from it first); `cognito` is for tests."""
     parser = argparse.ArgumentParser(prog="python -m app.poolcheck", description=__doc__.split("\n")[0])
     parser.add_argument("--config", default=env.get("SIGNUP_CONFIG"), help="the TOML declaration (SIGNUP_CONFIG)")
     parser.add_argument("--pool", default=env.get("COGNITO_USER_POOL_ID"), help="user pool id (COGNITO_USER_POOL_ID)")
     parser.add_argument("--client", default=env.get("COGNITO_CLIENT_ID"), help="app client id (COGNITO_CLIENT_ID)")
     parser.add_argument("--region", default=env.get("COGNITO_REGION"), help="region (COGNITO_REGION)")
     parser.add_argument("--endpoint-url", default=env.get("COGNITO_ENDPOINT_URL"), help="(COGNITO_ENDPOINT_URL)")
+    parser.add_argument(
+        "--write", metavar="FILE", help="first write a declaration from the pool and app client to FILE, then check it"
+    )
+    parser.add_argument("--force", action="store_true", help="with --write: replace FILE if it exists")
     args = parser.parse_args(argv)
-    missing = [name for name in ("config", "pool", "client", "region") if not getattr(args, name)]
+    needed = ("pool", "client", "region") if args.write else ("config", "pool", "client", "region")
+    missing = [name for name in needed if not getattr(args, name)]
     if missing:
         print(f"Missing: {', '.join('--' + m for m in missing)} (or their environment variables)", file=sys.stderr)
         return 1
-    try:
-        declaration = load_declaration(args.config)
-    except ConfigError as err:
-        print(f"✗ {args.config} is not a valid declaration:\n" + "\n".join(f"  - {p}" for p in err.problems))
+    path = args.write or args.config
+    if args.write and not args.force and Path(path).exists():
+        print(f"✗ {path} exists; pass --force to replace it")
         return 1
-    print(f"✓ {args.config} is a valid declaration ({len(declaration.attributes)} attributes)")
-    cognito = boto3.session.Session().client("cognito-idp", region_name=args.region, endpoint_url=args.endpoint_url)
+    declaration = None if args.write else _load(path)
+    if declaration is None and not args.write:
+        return 1
+    if cognito is None:
+        cognito = boto3.session.Session().client("cognito-idp", region_name=args.region, endpoint_url=args.endpoint_url)
     try:
         pool = cognito.describe_user_pool(UserPoolId=args.pool)["UserPool"]
         client = cognito.describe_user_pool_client(UserPoolId=args.pool, ClientId=args.client)["UserPoolClient"]
@@ -143,13 +204,46 @@ def main(argv: list[str] | None = None, env: Mapping[str, str] = os.environ) -> 
         print(f"✗ cannot read user pool {args.pool} / app client {args.client}: {code}")
         print("  This needs IAM credentials allowed cognito-idp:DescribeUserPool and DescribeUserPoolClient.")
         return 1
+    if args.write:
+        text = declaration_from_pool(pool, client, available_languages(TRANSLATIONS))
+        try:
+            with open(path, "w" if args.force else "x", encoding="utf-8") as file:
+                file.write(text)
+        except OSError as err:  # an existing file included: "x" refuses it even if it appeared just now
+            print(f"✗ cannot write {path}: {err.strerror}")
+            return 1
+        print(f"✓ wrote {path} from user pool {args.pool} and app client {args.client}")
+        declaration = _load(path)
+    if declaration is None:
+        return 1
+    return _report(declaration, pool, client, path, f"user pool {args.pool} and app client {args.client}")
+
+
+def _load(path: str) -> Declaration | None:
+    try:
+        declaration = load_declaration(path)
+    except ConfigError as err:
+        print(f"✗ {path} is not a valid declaration:\n" + "\n".join(f"  - {p}" for p in err.problems))
+        return None
+    print(f"✓ {path} is a valid declaration ({len(declaration.attributes)} attributes)")
+    return declaration
+
+
+def _report(
+    declaration: Declaration, pool: Mapping[str, Any], client: Mapping[str, Any], path: str, pool_and_client: str
+) -> int:
+    """Print the differences, then the warnings; the exit status counts the differences only."""
     problems = compare(declaration, pool, client)
     for problem in problems:
         print(f"✗ {problem}")
+    traps = production_traps(declaration, pool, client)
+    for trap in traps:
+        print(f"⚠ {trap}")
     if problems:
-        print(f"{len(problems)} difference(s) between {args.config} and user pool {args.pool}.")
+        print(f"{len(problems)} difference(s) between {path} and {pool_and_client}.")
         return 1
-    print(f"✓ user pool {args.pool} and app client {args.client} match the declaration")
+    warned = f", with {len(traps)} warning(s) to read before launch" if traps else ""
+    print(f"✓ {pool_and_client} match the declaration {path}{warned}")
     return 0
 
 

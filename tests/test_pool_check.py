@@ -5,15 +5,21 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
 from app import poolcheck
 from app.declaration import load_declaration
+from app.pool import create_user_pool_client_request, create_user_pool_request
 from local import emulator
 
-from .conftest import ROOT, SAMPLE
+from .conftest import ROOT, SAMPLE, StrictStubber
+
+PHONE = ROOT / "tests" / "declarations" / "phone.toml"
+RULES = ("RequireUppercase", "RequireLowercase", "RequireNumbers", "RequireSymbols")
 
 
 @pytest.fixture
@@ -24,11 +30,13 @@ def admin(cognito_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Any:
     return emulator.admin_client(cognito_endpoint)
 
 
-def check(pool_id: str, client_id: str, endpoint: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+def check(
+    pool_id: str, client_id: str, endpoint: str, capsys: pytest.CaptureFixture[str], config: Path = SAMPLE
+) -> tuple[int, str]:
     status = poolcheck.main(
         [
             "--config",
-            str(SAMPLE),
+            str(config),
             "--pool",
             pool_id,
             "--client",
@@ -49,6 +57,8 @@ def test_a_pool_made_from_the_declaration_matches(
     status, report = check(pool.pool_id, pool.client_id, cognito_endpoint, capsys)
     assert status == 0, report
     assert "match the declaration" in report
+    # The local pool sends email through Cognito's own sender: a warning, which leaves the status at 0.
+    assert "with 1 warning(s) to read before launch" in report
 
 
 def test_every_kind_of_drift_is_reported(admin: Any, cognito_endpoint: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -88,9 +98,9 @@ def test_every_kind_of_drift_is_reported(admin: Any, cognito_endpoint: str, caps
         "custom:company: the form allows 64 characters, the pool at most 32",
         "custom:seats: declared as number, but the pool holds String",
         "family_name: the pool requires it, but the form does not ask for it",
-        "app client: it has no secret",
-        "app client: EnablePropagateAdditionalUserContextData is off",
-        "given_name: the app client may not write it",
+        "given_name: the app client may not write it, so SignUp fails with 'A client attempted to write "
+        "unauthorized attribute'; add it to the client's attribute write permissions, or remove it",
+        "⚠ app client: it has no secret",
     ):
         assert expected in report, report
 
@@ -121,3 +131,85 @@ def test_it_runs_as_a_command(cognito_endpoint: str) -> None:
         [sys.executable, "-m", "app.poolcheck"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def traps_of(admin: Any, endpoint: str, capsys: pytest.CaptureFixture[str], declaration: Path, **pool: Any) -> str:
+    """The warnings the check prints for a pool made from `declaration` with `pool` settings on top."""
+    request = {**create_user_pool_request(load_declaration(declaration), "traps"), **pool}
+    pool_id = admin.create_user_pool(**request)["UserPool"]["Id"]
+    client_id = admin.create_user_pool_client(**create_user_pool_client_request(pool_id, "web"))["UserPoolClient"][
+        "ClientId"
+    ]
+    status, report = check(pool_id, client_id, endpoint, capsys, config=declaration)
+    assert status == 0, report  # warnings never change the exit status
+    return "\n".join(line for line in report.splitlines() if line.startswith("⚠"))
+
+
+SES = {
+    "EmailSendingAccount": "DEVELOPER",
+    "SourceArn": "arn:aws:ses:us-east-1:000000000000:identity/signup@example.com",
+    "From": "signup@example.com",
+}
+SMS_ROLE = {"SnsCallerArn": "arn:aws:iam::000000000000:role/cognito-sms", "ExternalId": "signup"}
+
+
+def test_cognitos_own_email_sender_is_named_with_its_daily_quota_and_ses_as_the_fix(
+    admin: Any, cognito_endpoint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    warnings = traps_of(admin, cognito_endpoint, capsys, SAMPLE)
+    assert (
+        "⚠ email: the pool sends its codes through Cognito's default email sender, which allows 50 emails" in warnings
+    )
+    assert "verify a sender in Amazon SES" in warnings
+    assert traps_of(admin, cognito_endpoint, capsys, SAMPLE, EmailConfiguration=SES) == ""
+
+
+def test_sms_without_a_role_and_the_sns_sandbox_are_named(
+    admin: Any, cognito_endpoint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    without_role = traps_of(admin, cognito_endpoint, capsys, PHONE)
+    assert "⚠ SMS: the pool verifies phone numbers or signs in with them, but has no SMS role" in without_role
+    assert "SMS sandbox" in without_role
+    with_role = traps_of(admin, cognito_endpoint, capsys, PHONE, SmsConfiguration=SMS_ROLE)
+    assert with_role.startswith("⚠ SMS: Cognito's API cannot tell whether the account's Amazon SNS is still in the")
+    assert "no SMS role" not in with_role and "email" not in with_role
+
+
+def test_a_client_that_drops_the_persons_ip_address_is_named(
+    admin: Any, cognito_endpoint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pool = emulator.provision(cognito_endpoint, load_declaration(SAMPLE), name="ip")
+    secret_only = admin.create_user_pool_client(UserPoolId=pool.pool_id, ClientName="web", GenerateSecret=True)
+    _, report = check(pool.pool_id, secret_only["UserPoolClient"]["ClientId"], cognito_endpoint, capsys)
+    assert "⚠ app client: EnablePropagateAdditionalUserContextData is off, so Cognito ignores the IP address" in report
+    assert "UpdateUserPoolClient resets every setting it is not given" in report
+
+
+def test_a_pool_without_any_email_configuration_counts_as_cognitos_own_sender(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # ministack always answers EmailSendingAccount COGNITO_DEFAULT; older real pools answer nothing.
+    cognito = boto3.client("cognito-idp", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
+    pool = {
+        "Id": "eu-west-1_Old1",
+        "UsernameAttributes": ["email"],
+        "AutoVerifiedAttributes": ["email"],
+        "Policies": {"PasswordPolicy": dict.fromkeys(RULES, True) | {"MinimumLength": 8}},
+        "SchemaAttributes": [{"Name": "email", "AttributeDataType": "String", "Required": True}],
+    }
+    client = {"ClientId": "old", "ClientSecret": "x" * 52, "EnablePropagateAdditionalUserContextData": True}
+    bare = tmp_path / "signup.toml"
+    bare.write_text('username = "email"\n', encoding="utf-8")
+    with StrictStubber(cognito) as stub:
+        stub.add_response("describe_user_pool", {"UserPool": pool}, {"UserPoolId": "eu-west-1_Old1"})
+        stub.add_response(
+            "describe_user_pool_client", {"UserPoolClient": client}, {"UserPoolId": "eu-west-1_Old1", "ClientId": "old"}
+        )
+        status = poolcheck.main(
+            ["--config", str(bare), "--pool", "eu-west-1_Old1", "--client", "old", "--region", "eu-west-1"],
+            env={},
+            cognito=cognito,
+        )
+    report = capsys.readouterr().out
+    assert status == 0, report
+    assert "⚠ email: the pool sends its codes through Cognito's default email sender" in report
