@@ -66,6 +66,8 @@ class Tls:
 
 # A page of another site that embeds the form: it keeps every message the frame posts (in
 # window.received) and sizes the frame from the height messages, as the embed snippet does.
+# Format it with the app's origin; with resize="false", the frame keeps its 600 px (a page that
+# does not listen for the height, and a frame that fits WebKit's 1024x768 window under Xvfb).
 PARENT = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>A site that embeds the form</title></head>
 <body>
@@ -75,7 +77,7 @@ PARENT = """<!doctype html>
   window.received = [];
   window.addEventListener("message", function (event) {{
     window.received.push({{origin: event.origin, data: event.data}});
-    if (event.origin === "{app}" && event.data && event.data.type === "height") {{
+    if ({resize} && event.origin === "{app}" && event.data && event.data.type === "height") {{
       document.getElementById("signup").style.height = event.data.height + "px";
     }}
   }});

@@ -32,7 +32,7 @@ def sites(local_pool: emulator.LocalPool, tmp_path: Path) -> Iterator[Sites]:
     env = base_env(**local_pool.environment(), SIGNUP_FRAME_ANCESTORS=f"http://127.0.0.1:{parent_port}")
     with gunicorn(env, tmp_path / "app.log") as app_port:
         app = f"http://localhost:{app_port}"
-        html = PARENT.format(app=app)
+        html = PARENT.format(app=app, resize="true")
         with serve(page(html), port=parent_port), serve(page(html), port=stranger_port):
             yield Sites(app, f"http://127.0.0.1:{parent_port}/", f"http://127.0.0.1:{stranger_port}/")
 

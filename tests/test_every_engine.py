@@ -101,7 +101,7 @@ def site(pool: emulator.LocalPool, tls: Tls, workdir: Path, *, framed: bool) -> 
     env = base_env(**pool.environment(), SIGNUP_FRAME_ANCESTORS=f"https://127.0.0.1:{parent_port}")
     with gunicorn(env, log, tls=tls) as port:
         app = f"https://localhost:{port}"
-        with serve(page(PARENT.format(app=app)), port=parent_port, tls=tls):
+        with serve(page(PARENT.format(app=app, resize="false")), port=parent_port, tls=tls):
             yield Site(f"https://127.0.0.1:{parent_port}/", app, log)
 
 
