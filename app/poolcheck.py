@@ -169,6 +169,44 @@ def production_traps(declaration: Declaration, pool: Mapping[str, Any], client: 
     return traps
 
 
+def sign_in_problems(
+    mode: str,
+    declaration: Declaration,
+    *,
+    pool: Mapping[str, Any],
+    client: Mapping[str, Any],
+    sign_in_client: Mapping[str, Any],
+    redirect_uri: str | None,
+) -> list[str]:
+    """What keeps the chosen way of finishing signed in (SIGNUP_SIGN_IN) from working with this pool."""
+    problems = []
+    if mode == "immediate":
+        if "ALLOW_USER_AUTH" not in (client.get("ExplicitAuthFlows") or []):
+            problems.append(
+                "sign-in: SIGNUP_SIGN_IN=immediate needs ALLOW_USER_AUTH in the app client's ExplicitAuthFlows; "
+                "without it every sign-up ends without being signed in"
+            )
+        if pool.get("UserPoolTier") == "LITE":
+            problems.append("sign-in: SIGNUP_SIGN_IN=immediate needs the Essentials or Plus plan; the pool is on Lite")
+    if not declaration.password:
+        factors = set((pool.get("Policies") or {}).get("SignInPolicy", {}).get("AllowedFirstAuthFactors") or [])
+        if not factors & {"EMAIL_OTP", "SMS_OTP"}:
+            problems.append(
+                "password = false: the pool does not allow passwordless sign-in (SignInPolicy's "
+                "AllowedFirstAuthFactors has neither EMAIL_OTP nor SMS_OTP), so SignUp without a password fails"
+            )
+    if mode == "hand-off" or (mode == "immediate" and redirect_uri):
+        name = f"app client {sign_in_client.get('ClientId', '')}"
+        if "code" not in (sign_in_client.get("AllowedOAuthFlows") or []):
+            problems.append(f"sign-in: the hand-off needs the authorization code grant in {name}'s OAuth flows")
+        if redirect_uri not in (sign_in_client.get("CallbackURLs") or []):
+            problems.append(
+                f"sign-in: SIGNUP_SIGN_IN_REDIRECT_URI {redirect_uri!r} is not among {name}'s callback URLs, "
+                "so Managed Login refuses the hand-off"
+            )
+    return problems
+
+
 def main(argv: list[str] | None = None, env: Mapping[str, str] = os.environ, cognito: Any = None) -> int:
     """Check a declaration against the pool (or write one from it first); `cognito` is for tests."""
     parser = argparse.ArgumentParser(prog="python -m app.poolcheck", description=__doc__.split("\n")[0])
@@ -181,6 +219,19 @@ def main(argv: list[str] | None = None, env: Mapping[str, str] = os.environ, cog
         "--write", metavar="FILE", help="first write a declaration from the pool and app client to FILE, then check it"
     )
     parser.add_argument("--force", action="store_true", help="with --write: replace FILE if it exists")
+    parser.add_argument(
+        "--sign-in",
+        default=env.get("SIGNUP_SIGN_IN")
+        or ("hand-off" if env.get("COGNITO_DOMAIN") and env.get("SIGNUP_SIGN_IN_REDIRECT_URI") else "none"),
+        choices=("none", "hand-off", "immediate"),
+        help="how the flow ends (SIGNUP_SIGN_IN): also check the pool and clients allow it",
+    )
+    parser.add_argument(
+        "--redirect-uri", default=env.get("SIGNUP_SIGN_IN_REDIRECT_URI"), help="(SIGNUP_SIGN_IN_REDIRECT_URI)"
+    )
+    parser.add_argument(
+        "--sign-in-client", default=env.get("SIGNUP_SIGN_IN_CLIENT_ID"), help="(SIGNUP_SIGN_IN_CLIENT_ID)"
+    )
     args = parser.parse_args(argv)
     needed = ("pool", "client", "region") if args.write else ("config", "pool", "client", "region")
     missing = [name for name in needed if not getattr(args, name)]
@@ -199,6 +250,11 @@ def main(argv: list[str] | None = None, env: Mapping[str, str] = os.environ, cog
     try:
         pool = cognito.describe_user_pool(UserPoolId=args.pool)["UserPool"]
         client = cognito.describe_user_pool_client(UserPoolId=args.pool, ClientId=args.client)["UserPoolClient"]
+        sign_in_client = client
+        if args.sign_in_client and args.sign_in_client != args.client:
+            sign_in_client = cognito.describe_user_pool_client(UserPoolId=args.pool, ClientId=args.sign_in_client)[
+                "UserPoolClient"
+            ]
     except (ClientError, BotoCoreError) as err:
         code = err.response["Error"]["Code"] if isinstance(err, ClientError) else type(err).__name__
         print(f"✗ cannot read user pool {args.pool} / app client {args.client}: {code}")
@@ -216,7 +272,17 @@ def main(argv: list[str] | None = None, env: Mapping[str, str] = os.environ, cog
         declaration = _load(path)
     if declaration is None:
         return 1
-    return _report(declaration, pool, client, path, f"user pool {args.pool} and app client {args.client}")
+    sign_in = sign_in_problems(
+        args.sign_in,
+        declaration,
+        pool=pool,
+        client=client,
+        sign_in_client=sign_in_client,
+        redirect_uri=args.redirect_uri,
+    )
+    return _report(
+        declaration, pool, client, path, f"user pool {args.pool} and app client {args.client}", sign_in=sign_in
+    )
 
 
 def _load(path: str) -> Declaration | None:
@@ -230,10 +296,16 @@ def _load(path: str) -> Declaration | None:
 
 
 def _report(
-    declaration: Declaration, pool: Mapping[str, Any], client: Mapping[str, Any], path: str, pool_and_client: str
+    declaration: Declaration,
+    pool: Mapping[str, Any],
+    client: Mapping[str, Any],
+    path: str,
+    pool_and_client: str,
+    *,
+    sign_in: list[str],
 ) -> int:
     """Print the differences, then the warnings; the exit status counts the differences only."""
-    problems = compare(declaration, pool, client)
+    problems = compare(declaration, pool, client) + sign_in
     for problem in problems:
         print(f"✗ {problem}")
     traps = production_traps(declaration, pool, client)

@@ -12,7 +12,7 @@ import boto3
 import pytest
 
 from app import poolcheck
-from app.declaration import load_declaration
+from app.declaration import Declaration, load_declaration
 from app.pool import create_user_pool_client_request, create_user_pool_request
 from local import emulator
 
@@ -213,3 +213,73 @@ def test_a_pool_without_any_email_configuration_counts_as_cognitos_own_sender(
     report = capsys.readouterr().out
     assert status == 0, report
     assert "⚠ email: the pool sends its codes through Cognito's default email sender" in report
+
+
+PASSWORDLESS = Declaration(password=False)
+WITH_PASSWORD = load_declaration(SAMPLE)
+ESSENTIALS = {"UserPoolTier": "ESSENTIALS"}
+OAUTH = {"ClientId": "site", "AllowedOAuthFlows": ["code"], "CallbackURLs": ["https://www.example.com/cb"]}
+
+
+@pytest.mark.parametrize(
+    ("mode", "declaration", "pool", "client", "expected"),
+    [
+        ("immediate", WITH_PASSWORD, ESSENTIALS, {"ExplicitAuthFlows": ["ALLOW_USER_AUTH"]}, []),
+        ("immediate", WITH_PASSWORD, ESSENTIALS, {"ExplicitAuthFlows": ["ALLOW_USER_SRP_AUTH"]}, ["ALLOW_USER_AUTH"]),
+        ("immediate", WITH_PASSWORD, {"UserPoolTier": "LITE"}, {"ExplicitAuthFlows": ["ALLOW_USER_AUTH"]}, ["Lite"]),
+        ("none", PASSWORDLESS, {}, {}, ["passwordless sign-in"]),
+        (
+            "none",
+            PASSWORDLESS,
+            {"Policies": {"SignInPolicy": {"AllowedFirstAuthFactors": ["PASSWORD", "EMAIL_OTP"]}}},
+            {},
+            [],
+        ),
+    ],
+)
+def test_the_pool_is_checked_for_the_chosen_way_to_finish_signed_in(
+    mode: str, declaration: Any, pool: dict[str, Any], client: dict[str, Any], expected: list[str]
+) -> None:
+    problems = poolcheck.sign_in_problems(
+        mode, declaration, pool=pool, client=client, sign_in_client=client, redirect_uri=None
+    )
+    assert len(problems) == len(expected)
+    for problem, words in zip(problems, expected, strict=True):
+        assert words in problem
+
+
+@pytest.mark.parametrize(
+    ("sign_in_client", "redirect_uri", "found"),
+    [
+        (OAUTH, "https://www.example.com/cb", []),
+        (OAUTH, "https://evil.example/cb", ["is not among app client site's callback URLs"]),
+        ({**OAUTH, "AllowedOAuthFlows": ["implicit"]}, "https://www.example.com/cb", ["authorization code grant"]),
+    ],
+)
+def test_the_hand_off_needs_the_code_flow_and_the_callback_on_the_sign_in_client(
+    sign_in_client: dict[str, Any], redirect_uri: str, found: list[str]
+) -> None:
+    problems = poolcheck.sign_in_problems(
+        "hand-off", WITH_PASSWORD, pool={}, client={}, sign_in_client=sign_in_client, redirect_uri=redirect_uri
+    )
+    assert [any(words in p for p in problems) for words in found] == [True] * len(found)
+    assert len(problems) == len(found)
+
+
+def test_the_command_checks_the_sign_in_client_the_site_uses(
+    admin: Any, cognito_endpoint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pool = emulator.provision(cognito_endpoint, load_declaration(SAMPLE), name="handoff")
+    site = admin.create_user_pool_client(
+        UserPoolId=pool.pool_id,
+        ClientName="site",
+        AllowedOAuthFlows=["code"],
+        AllowedOAuthFlowsUserPoolClient=True,
+        AllowedOAuthScopes=["openid", "email"],
+        CallbackURLs=["https://www.example.com/cb"],
+    )["UserPoolClient"]["ClientId"]
+    base = ["--config", str(SAMPLE), "--pool", pool.pool_id, "--client", pool.client_id, "--region", emulator.REGION]
+    base += ["--endpoint-url", cognito_endpoint, "--sign-in", "hand-off", "--sign-in-client", site]
+    assert poolcheck.main([*base, "--redirect-uri", "https://www.example.com/cb"]) == 0
+    assert poolcheck.main([*base, "--redirect-uri", "https://www.example.com/other"]) == 1
+    assert "is not among app client" in capsys.readouterr().out
