@@ -28,6 +28,7 @@ from app.errors import (
     InvalidInput,
     Refused,
     ServiceUnavailable,
+    SessionRefused,
     SignupError,
     TooManyAttempts,
     UsernameExists,
@@ -104,6 +105,21 @@ class SignUpResult:
     confirmed: bool  # True when a pre sign-up trigger confirmed the account already
     user_sub: str
     delivery: CodeDelivery | None
+    session: str | None = None  # for ConfirmSignUp, on the way to signing in at once
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """What Cognito gives a signed-in person. Credentials: never logged, never in an address."""
+
+    id_token: str
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    token_type: str
+
+    def __repr__(self) -> str:
+        return f"Tokens(expires_in={self.expires_in})"
 
 
 class CognitoSignup:
@@ -127,11 +143,15 @@ class CognitoSignup:
         self._analytics_endpoint_id = analytics_endpoint_id
 
     def sign_up(
-        self, username: str, password: str, attributes: Mapping[str, str], context: RequestContext
+        self, username: str, password: str | None, attributes: Mapping[str, str], context: RequestContext
     ) -> SignUpResult:
-        """Create the account. Raises a SignupError subclass on any failure."""
+        """Create the account; without a password for a pool with passwordless sign-in.
+
+        Raises a SignupError subclass on any failure.
+        """
         params = self._params(username, context)
-        params["Password"] = password
+        if password is not None:
+            params["Password"] = password
         params["UserAttributes"] = [{"Name": k, "Value": v} for k, v in attributes.items()]
         if self._validation_data:
             params["ValidationData"] = self._validation_data
@@ -140,16 +160,50 @@ class CognitoSignup:
             confirmed=bool(answer.get("UserConfirmed")),
             user_sub=answer.get("UserSub", ""),
             delivery=_delivery(answer.get("CodeDeliveryDetails")),
+            session=answer.get("Session") or None,
         )
 
-    def confirm_sign_up(self, username: str, code: str, context: RequestContext) -> None:
-        """Confirm the account with the code the person received.
+    def confirm_sign_up(
+        self, username: str, code: str, context: RequestContext, session: str | None = None
+    ) -> str | None:
+        """Confirm the account with the code the person received; returns Cognito's next Session.
 
-        Raises AlreadyConfirmed when there is nothing left to confirm.
+        With SignUp's Session, Cognito answers with one that signs the account in (sign_in). A
+        Session Cognito no longer accepts is not worth an error: the account is confirmed without
+        it. Raises AlreadyConfirmed when there is nothing left to confirm.
         """
         params = self._params(username, context)
         params["ConfirmationCode"] = code
-        self._call("ConfirmSignUp", params)
+        if session:
+            try:
+                answer = self._call("ConfirmSignUp", {**params, "Session": session})
+            except SessionRefused:
+                answer = self._call("ConfirmSignUp", params)
+        else:
+            answer = self._call("ConfirmSignUp", params)
+        return answer.get("Session") or None
+
+    def sign_in(self, username: str, session: str, context: RequestContext) -> Tokens | None:
+        """Sign a just-confirmed account in with ConfirmSignUp's Session (USER_AUTH, no password).
+
+        None when Cognito asks for more (a challenge, such as a second factor): the person signs in
+        the usual way instead. Raises a SignupError subclass on a failure.
+        """
+        params = self._params(username, context)
+        auth = {"USERNAME": params.pop("Username")}
+        if "SecretHash" in params:
+            auth["SECRET_HASH"] = params.pop("SecretHash")
+        params.update(AuthFlow="USER_AUTH", AuthParameters=auth, Session=session)
+        answer = self._call("InitiateAuth", params).get("AuthenticationResult")
+        if not answer or not answer.get("IdToken"):
+            return None
+        return Tokens(
+            id_token=answer["IdToken"],
+            access_token=answer.get("AccessToken", ""),
+            refresh_token=answer.get("RefreshToken", ""),
+            expires_in=int(answer.get("ExpiresIn", 3600)),
+            token_type=answer.get("TokenType", "Bearer"),
+        )
 
     def resend_confirmation_code(self, username: str, context: RequestContext) -> CodeDelivery | None:
         """Send a new code; returns where it went."""
@@ -219,6 +273,7 @@ _METHODS = {
     "SignUp": "sign_up",
     "ConfirmSignUp": "confirm_sign_up",
     "ResendConfirmationCode": "resend_confirmation_code",
+    "InitiateAuth": "initiate_auth",
 }
 
 # Error codes a person can act on: (error class, field, message key of app.messages). Everything
@@ -253,6 +308,11 @@ def translate_error(operation: str, err: ClientError) -> SignupError:
 
     if code == "NotAuthorizedException" and "Current status is CONFIRMED" in message:
         return AlreadyConfirmed("already_confirmed", code=code)
+    if code in ("NotAuthorizedException", "InvalidParameterException", "CodeMismatchException") and (
+        "session" in message.lower()
+    ):
+        # A Session that expired, was used, or belongs to another sign-up: not the person's doing.
+        return SessionRefused("unavailable", code=code)
     if code == "InvalidParameterException":
         if "already confirmed" in message.lower():
             return AlreadyConfirmed("already_confirmed", code=code)

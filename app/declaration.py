@@ -52,6 +52,7 @@ COGNITO_MANAGED = {"sub", "updated_at", "email_verified", "phone_number_verified
 
 _TOP_KEYS = {
     "username",
+    "password",
     "password_policy",
     "attributes",
     "client_metadata",
@@ -129,6 +130,7 @@ class Declaration:
     """Everything the TOML file declares, checked."""
 
     username: UsernameMode = "username"
+    password: bool = True  # False: no password (a pool with passwordless sign-in)
     password_policy: PasswordPolicy = field(default_factory=PasswordPolicy)
     attributes: tuple[Attribute, ...] = ()
     client_metadata: Mapping[str, str] = field(default_factory=dict)
@@ -213,6 +215,10 @@ def parse_declaration(data: Mapping[str, Any], source: str = "declaration") -> D
         problem(f"username must be 'username', 'email' or 'phone_number', not {username!r}")
         username = "username"
 
+    password = data.get("password", True)
+    if not isinstance(password, bool):
+        problem("password must be true or false")
+        password = True
     policy = _parse_policy(data.get("password_policy", {}), problem)
     attributes = _parse_attributes(data.get("attributes", []), problem)
     if username != "username" and not any(a.name == username for a in attributes):
@@ -244,6 +250,7 @@ def parse_declaration(data: Mapping[str, Any], source: str = "declaration") -> D
         raise ConfigError(problems)
     return Declaration(
         username=username,
+        password=password,
         password_policy=policy,
         attributes=attributes,
         client_metadata=client_metadata,

@@ -75,6 +75,12 @@ class Refused(SignupError):
     status = 403
 
 
+class SessionRefused(SignupError):
+    """Cognito no longer accepts the Session it gave (expired, used, or another sign-up's)."""
+
+    status = 503
+
+
 class ServiceUnavailable(SignupError):
     """Cognito cannot be reached, is failing, or refuses our configuration.
 

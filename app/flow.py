@@ -29,13 +29,22 @@ MAX_TOKEN_LENGTH = 4096
 
 @dataclass(frozen=True)
 class Flow:
-    """A sign-up in progress, as the next page needs it. Never a password, a secret or a code."""
+    """A sign-up in progress, as the next page needs it. Never a password or a code."""
 
     username: str
     destination: str = ""  # where the code went, as the person typed it (empty when hidden)
     medium: str = ""  # "EMAIL", "SMS", or "" when unknown
     event: str = ""  # what to tell the embedding page on the next page: "signed-up", "confirmed"
     notice: str = ""  # a key of app.messages to show once on the next page, such as "code_sent"
+    # Cognito's Session from SignUp, then from ConfirmSignUp: a credential that signs the new
+    # account in (app.signin), so it travels only sealed; and when Cognito stops accepting it.
+    session: str = ""
+    session_until: int = 0
+
+    @property
+    def live_session(self) -> str | None:
+        """The Session, while Cognito still accepts it."""
+        return self.session if self.session and time.time() < self.session_until else None
 
     def but(self, **changes: Any) -> Flow:
         return replace(self, **changes)

@@ -312,19 +312,24 @@ def _signup_form(
 ) -> type[FlaskForm]:
     rules = PasswordCheck(declaration.password_policy)
     fields: dict[str, Any] = {"username": _username_field(declaration, check_deliverability)}
-    fields["password"] = PasswordField(
-        _l("Password"),
-        validators=[InputRequired(_l("Enter a password.")), Length(max=MAX_PASSWORD_LENGTH, message=TOO_LONG), rules],
-        render_kw={"autocomplete": "new-password"},
-    )
-    fields["password_confirm"] = PasswordField(
-        _l("Confirm password"),
-        validators=[
-            InputRequired(_l("Enter the password again.")),
-            EqualTo("password", _l("The two passwords are not the same.")),
-        ],
-        render_kw={"autocomplete": "new-password"},
-    )
+    if declaration.password:
+        fields["password"] = PasswordField(
+            _l("Password"),
+            validators=[
+                InputRequired(_l("Enter a password.")),
+                Length(max=MAX_PASSWORD_LENGTH, message=TOO_LONG),
+                rules,
+            ],
+            render_kw={"autocomplete": "new-password"},
+        )
+        fields["password_confirm"] = PasswordField(
+            _l("Confirm password"),
+            validators=[
+                InputRequired(_l("Enter the password again.")),
+                EqualTo("password", _l("The two passwords are not the same.")),
+            ],
+            render_kw={"autocomplete": "new-password"},
+        )
     for attribute in declaration.form_attributes:
         fields[attribute.field_name] = _attribute_field(attribute, declaration, check_deliverability)
     fields.update(extra)
@@ -466,8 +471,9 @@ def _length_message(low: int | None, high: int) -> Any:
     return _l("Use at most %(high)d characters.", high=high)
 
 
-def signup_values(declaration: Declaration, form: FlaskForm) -> tuple[str, str, dict[str, str]]:
-    """The checked form as plain values for the service: username, password and attributes."""
+def signup_values(declaration: Declaration, form: FlaskForm) -> tuple[str, str | None, dict[str, str]]:
+    """The checked form as plain values for the service: username, password (None when the pool
+    signs in without one) and attributes."""
     username = form.username.data
     attributes: dict[str, str] = {}
     if declaration.username_attribute is not None:
@@ -482,4 +488,4 @@ def signup_values(declaration: Declaration, form: FlaskForm) -> tuple[str, str, 
             attributes[attribute.name] = value.isoformat()
         else:
             attributes[attribute.name] = str(value)
-    return username, form.password.data, attributes
+    return username, form.password.data if declaration.password else None, attributes

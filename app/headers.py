@@ -37,8 +37,9 @@ def content_security_policy(settings: Settings) -> str:
     """A strict policy: only the app's own files, no inline code; framing only by the allowed origins.
 
     Third parties appear only when the operator turns them on: Cognito's advanced-security script
-    and the CAPTCHA service. form-action lists the success and return addresses too, because
-    browsers apply it to the redirect that follows a form post.
+    and the CAPTCHA service. form-action lists the success and return addresses and Managed Login
+    too, because browsers apply it to the redirect that follows a form post, and the callback that
+    immediate sign-in posts the tokens to.
     """
     scripts: list[str] = ["'self'"]
     frames: list[str] = []
@@ -52,7 +53,8 @@ def content_security_policy(settings: Settings) -> str:
     if settings.theme.logo_url:
         images.append(origin(settings.theme.logo_url))
     form_action = ["'self'"]
-    for url in (settings.success_url, *settings.allowed_return_urls):
+    onward = (settings.success_url, settings.cognito_domain, settings.token_callback_url, *settings.allowed_return_urls)
+    for url in onward:
         if url and origin(url) not in form_action:
             form_action.append(origin(url))
     directives = {

@@ -18,6 +18,7 @@ SIGNUPS_SUCCEEDED = Counter("signup_signups_succeeded_total", "Sign-ups Cognito 
 SIGNUPS_FAILED = Counter("signup_signups_failed_total", "Sign-ups that did not go through, by error", ["error"])
 CONFIRMATIONS = Counter("signup_confirmations_total", "Codes entered, by outcome", ["outcome"])
 RESENDS = Counter("signup_resends_total", "New codes asked for, by outcome", ["outcome"])
+SIGN_INS = Counter("signup_sign_ins_total", "Immediate sign-ins after confirmation, by outcome", ["outcome"])
 RATE_LIMITED = Counter("signup_rate_limited_total", "Requests refused by a rate limit, by rule", ["rule"])
 COGNITO_LATENCY = Histogram(
     "signup_cognito_request_duration_seconds",

@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response
 from wtforms.widgets import PasswordInput
 
 from app import messages
+from app.cognito import Tokens
 from app.components import current
 from app.declaration import field_name
 from app.errors import SignupError
@@ -35,7 +36,7 @@ PageResponse = tuple[str, int, dict[str, str]]
 def signup(form: FlaskForm, error: SignupError | None = None) -> PageResponse:
     """The sign-up form, empty or with what went wrong. Whatever was typed stays, but passwords:
     WTForms never echoes them, except after the too-fast check, where sending again is all it takes."""
-    if error is not None and error.code == "TooFast":
+    if error is not None and error.code == "TooFast" and "password" in form:
         for name in ("password", "password_confirm"):
             form[name].widget = PasswordInput(hide_value=False)
     if error is not None and error.message == "username_exists":
@@ -70,16 +71,46 @@ def confirm(
     )
 
 
-def done(flow: Flow | None, continue_url: str | None) -> str:
-    """The end of the flow, with a way to sign in; its message to the embedding page only for a
-    genuinely confirmed Flow."""
-    parent = [{"type": "confirmed", "successUrl": continue_url or ""}] if flow else []
+def done(flow: Flow | None, continue_url: str | None, hand_off: str | None) -> str:
+    """The end of the flow, with a way to sign in: the hand-off to Managed Login when it is set up,
+    else the site's sign-in page. Its message to the embedding page comes once, for a Flow that
+    was just confirmed."""
+    sign_in_url = hand_off or current().settings.sign_in_url
+    parent, clean_address = [], None
+    if flow and flow.event == "confirmed":
+        parent = [{"type": "confirmed", "successUrl": continue_url or "", "signInUrl": hand_off or ""}]
+        clean_address = url_for("signup.done", flow=current().flows.seal(flow.but(event="")))
     return render_template(
         "done.html",
         continue_url=continue_url,
-        sign_in_url=current().settings.sign_in_url,
+        sign_in_url=sign_in_url,
         parent_messages=parent,
-        clean_address=url_for("signup.done", flow=current().flows.seal(flow.but(event=""))) if flow else None,
+        clean_address=clean_address,
+    )
+
+
+def signed_in(tokens: Tokens, state: str | None, *, framed: bool) -> str:
+    """The form that delivers the tokens to the operator's callback (OIDC's form_post response).
+
+    Outside a frame the page script sends it at once; inside one it waits for the person's click,
+    which browsers require before a frame may take the top window elsewhere. The tokens are in
+    this page only: never in an address, a log or a message to the embedding page.
+    """
+    fields = {
+        "id_token": tokens.id_token,
+        "access_token": tokens.access_token,
+        "refresh_token": tokens.refresh_token,
+        "expires_in": str(tokens.expires_in),
+        "token_type": tokens.token_type,
+    }
+    if state:
+        fields["state"] = state
+    return render_template(
+        "signed_in.html",
+        callback=current().settings.token_callback_url,
+        fields=fields,
+        framed=framed,
+        parent_messages=[{"type": "signed-in"}],
     )
 
 
@@ -109,7 +140,9 @@ def _form_page(
         status = 400
     if error is not None:
         status = error.status
-        text = error.detail or str(messages.text(error.message, current().declaration.username, template[:-5]))
+        # The page's own variant ("unavailable.signup": type your password again) where it applies.
+        page = template.removesuffix(".html") if "password" in form or template != "signup.html" else ""
+        text = error.detail or str(messages.text(error.message, current().declaration.username, page))
         retry_after = getattr(error, "retry_after", None)
         if retry_after:
             headers["Retry-After"] = str(retry_after)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 from limits import RateLimitItem, parse_many
@@ -51,6 +52,14 @@ class Settings:
     secret_key_fallbacks: tuple[str, ...] = ()  # earlier keys, still accepted after a rotation
     success_url: str | None = None
     sign_in_url: str | None = None  # the site's sign-in page, offered when an account exists or is ready
+    # Signing in at the end (app.signin): "none", "hand-off" to Managed Login, or "immediate".
+    sign_in: str = "none"
+    cognito_domain: str | None = None  # the Managed Login domain, https://auth.example.com
+    sign_in_redirect_uri: str | None = None  # the site's OAuth callback, for the hand-off
+    sign_in_client_id: str = ""  # the app client the site signs in with (default: COGNITO_CLIENT_ID)
+    sign_in_scope: str = "openid email"
+    token_callback_url: str | None = None  # where immediate sign-in posts the tokens
+    auth_session_seconds: int = 180  # how long Cognito keeps a sign-up's Session (the client's AuthSessionValidity)
     allowed_return_urls: tuple[str, ...] = ()
     advanced_security: bool = False
     advanced_security_script_url: str = ""
@@ -142,16 +151,20 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         name: read.text(name, required=captcha is not None)
         for name in ("SIGNUP_CAPTCHA_SITE_KEY", "SIGNUP_CAPTCHA_SECRET_KEY")
     }
+    client_id = read.text("COGNITO_CLIENT_ID", required=True, check=_check_client_id)
+    sign_in = _sign_in_settings(read)
+    sign_in["sign_in_client_id"] = sign_in["sign_in_client_id"] or client_id
     settings = Settings(
         cognito_region=region,
         cognito_user_pool_id=pool_id,
-        cognito_client_id=read.text("COGNITO_CLIENT_ID", required=True, check=_check_client_id),
+        cognito_client_id=client_id,
         cognito_client_secret=read.text("COGNITO_CLIENT_SECRET") or None,
         cognito_endpoint_url=read.text("COGNITO_ENDPOINT_URL", check=_check_url) or None,
         secret_key=read.text("SECRET_KEY", required=True, check=_check_secret_key),
         secret_key_fallbacks=tuple(read.text("SECRET_KEY_FALLBACKS", check=_check_fallbacks).split()),
         success_url=read.text("SIGNUP_SUCCESS_URL", check=_check_url) or None,
         sign_in_url=read.text("SIGNUP_SIGN_IN_URL", check=_check_url) or None,
+        **sign_in,
         allowed_return_urls=tuple(read.text("SIGNUP_ALLOWED_RETURN_URLS", check=_check_urls).split()),
         advanced_security=read.flag("SIGNUP_ADVANCED_SECURITY"),
         advanced_security_script_url=read.text("SIGNUP_ADVANCED_SECURITY_SCRIPT_URL", check=_check_url)
@@ -195,6 +208,52 @@ def _check_pool_id(value: str) -> str | None:
 
 def _check_client_id(value: str) -> str | None:
     return None if _CLIENT_ID.fullmatch(value) else "is not an app client id (letters, digits, '_' and '+')"
+
+
+SIGN_IN_MODES = ("none", "hand-off", "immediate")
+
+
+def _sign_in_settings(read: _Reader) -> dict[str, Any]:
+    """How the flow ends: nothing, a hand-off to Managed Login, or signed in at once.
+
+    The hand-off needs the Managed Login domain and the site's callback; it is the default when
+    both are set. Immediate sign-in needs the callback the tokens are posted to, and falls back to
+    the hand-off (when set up) or the done page.
+    """
+    domain = read.text("COGNITO_DOMAIN", check=_check_url).rstrip("/") or None
+    redirect_uri = read.text("SIGNUP_SIGN_IN_REDIRECT_URI", check=_check_url) or None
+    callback = read.text("SIGNUP_TOKEN_CALLBACK_URL", check=_check_url) or None
+    mode = read.text("SIGNUP_SIGN_IN", check=_check_sign_in).lower() or (
+        "hand-off" if domain and redirect_uri else "none"
+    )
+    if mode == "hand-off" and not (domain and redirect_uri):
+        read.problems.append("SIGNUP_SIGN_IN=hand-off needs COGNITO_DOMAIN and SIGNUP_SIGN_IN_REDIRECT_URI")
+    if mode == "immediate" and not callback:
+        read.problems.append("SIGNUP_SIGN_IN=immediate needs SIGNUP_TOKEN_CALLBACK_URL")
+    minutes = read.number("SIGNUP_AUTH_SESSION_MINUTES", 3, whole=True)
+    if not 3 <= minutes <= 15:
+        read.problems.append("SIGNUP_AUTH_SESSION_MINUTES must be from 3 to 15, as Cognito's AuthSessionValidity")
+    return {
+        "sign_in": mode,
+        "cognito_domain": domain,
+        "sign_in_redirect_uri": redirect_uri,
+        "sign_in_client_id": read.text("SIGNUP_SIGN_IN_CLIENT_ID", check=_check_client_id),
+        "sign_in_scope": read.text("SIGNUP_SIGN_IN_SCOPE", check=_check_scope) or "openid email",
+        "token_callback_url": callback,
+        "auth_session_seconds": int(minutes) * 60,
+    }
+
+
+def _check_sign_in(value: str) -> str | None:
+    return None if value.lower() in SIGN_IN_MODES else f"must be one of {', '.join(SIGN_IN_MODES)}"
+
+
+def _check_scope(value: str) -> str | None:
+    return (
+        None
+        if re.fullmatch(r"[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*", value)
+        else "must be scopes separated by spaces"
+    )
 
 
 def _check_url(value: str) -> str | None:

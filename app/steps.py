@@ -7,12 +7,13 @@ cooldown and the metrics, so each is written once.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from app import metrics
 from app.bots import BotGuard
-from app.cognito import CodeDelivery, CognitoSignup, RequestContext
+from app.cognito import CodeDelivery, CognitoSignup, RequestContext, Tokens
 from app.declaration import Declaration
 from app.errors import AlreadyConfirmed, InvalidInput, SignupError, UsernameExists, UserNotFound
 from app.flow import Flow
@@ -50,17 +51,22 @@ class Steps:
         declaration: Declaration,
         *,
         hide_existing_users: bool,
+        sign_in_at_once: bool = False,
+        auth_session_seconds: int = 180,
     ) -> None:
         self.service = service
         self.limiter = limiter
         self.guard = guard
         self.declaration = declaration
         self.hide_existing_users = hide_existing_users
+        # Immediate sign-in (SIGNUP_SIGN_IN=immediate): Cognito's Sessions are kept to sign in with.
+        self.sign_in_at_once = sign_in_at_once
+        self.auth_session_seconds = auth_session_seconds
 
     def sign_up(
         self,
         username: str,
-        password: str,
+        password: str | None,
         attributes: Mapping[str, str],
         visitor: Visitor,
         *,
@@ -70,7 +76,7 @@ class Steps:
     ) -> Flow:
         """Create the account; the Flow for the code page, or for the end when a trigger confirmed it."""
         metrics.SIGNUPS_STARTED.inc()
-        delivery = None
+        delivery = session = None
         try:
             self.guard.check(honeypot, seconds_open, captcha_response, visitor.ip)
             self.limiter.hit("signup", visitor.network, "too_many_signups")
@@ -87,19 +93,22 @@ class Steps:
             metrics.SIGNUPS_SUCCEEDED.inc()
             if result.confirmed:
                 return Flow(username, event="confirmed")
-            delivery = result.delivery
+            delivery, session = result.delivery, result.session
         self.limiter.count("resend_per_user", username)  # a code went out: the cooldown starts
         destination, medium = self._where_the_code_went(attributes, delivery)
-        return Flow(username, destination, medium, event="signed-up")
+        return self._with_session(Flow(username, destination, medium, event="signed-up"), session)
 
-    def confirm(self, username: str, code: str, visitor: Visitor) -> Flow:
-        """Confirm the account with its code; the Flow for the end of the flow."""
+    def confirm(self, username: str, code: str, visitor: Visitor, session: str | None = None) -> Flow:
+        """Confirm the account with its code; the Flow for the end of the flow.
+
+        `session` is SignUp's, when the flow kept it; the Flow returned then holds ConfirmSignUp's.
+        """
         try:
             self.limiter.hit("confirm", visitor.network, "too_many_codes")
             # Per account and address: guesses from elsewhere cannot lock the owner out, and
             # Cognito's own limit on wrong codes per account stays the backstop.
             self.limiter.hit("confirm_per_user", f"{username}|{visitor.network}", "too_many_codes")
-            self.service.confirm_sign_up(username, code, visitor.context)
+            session = self.service.confirm_sign_up(username, code, visitor.context, session)
         except (AlreadyConfirmed, InvalidInput) as err:
             metrics.CONFIRMATIONS.labels(err.code).inc()
             telling = isinstance(err, (AlreadyConfirmed, UserNotFound)) or err.message == "wrong_code"
@@ -113,7 +122,31 @@ class Steps:
             raise
         else:
             metrics.CONFIRMATIONS.labels("confirmed").inc()
+            return self._with_session(Flow(username, event="confirmed"), session)
         return Flow(username, event="confirmed")
+
+    def sign_in(self, flow: Flow, visitor: Visitor) -> Tokens | None:
+        """Tokens for a just-confirmed account, when immediate sign-in is on and Cognito agrees.
+
+        None otherwise, whatever the reason (no Session, an expired one, a challenge, an error):
+        the flow then ends as it would without immediate sign-in, never on an error page.
+        """
+        session = flow.live_session if self.sign_in_at_once else None
+        if session is None:
+            return None
+        try:
+            tokens = self.service.sign_in(flow.username, session, visitor.context)
+        except SignupError as err:
+            metrics.SIGN_INS.labels(err.code).inc()
+            return None
+        metrics.SIGN_INS.labels("signed_in" if tokens else "challenge").inc()
+        return tokens
+
+    def _with_session(self, flow: Flow, session: str | None) -> Flow:
+        """The Flow, holding Cognito's Session when immediate sign-in will need it."""
+        if not (self.sign_in_at_once and session):
+            return flow
+        return flow.but(session=session, session_until=int(time.time()) + self.auth_session_seconds)
 
     def resend(self, flow: Flow, visitor: Visitor) -> Flow:
         """Send a new code; the Flow for the code page, saying where it went."""
@@ -140,7 +173,15 @@ class Steps:
         if flow.destination and flow.medium in ATTRIBUTE:
             typed[ATTRIBUTE[flow.medium]] = flow.destination
         destination, medium = self._where_the_code_went(typed, delivery)
-        return Flow(flow.username, destination, medium, notice="code_sent")
+        # A new code keeps the sign-up's Session: ConfirmSignUp takes it with any of its codes.
+        return Flow(
+            flow.username,
+            destination,
+            medium,
+            notice="code_sent",
+            session=flow.session,
+            session_until=flow.session_until,
+        )
 
     def resend_wait(self, username: str) -> int:
         """Seconds before this account may be sent another code."""

@@ -23,6 +23,7 @@ from app.flow import Flow, FlowError
 from app.forms import signup_values
 from app.headers import origin
 from app.redirects import safe_return_url
+from app.signin import hand_off_url, is_state
 from app.steps import Visitor
 
 bp = Blueprint("signup", __name__)
@@ -38,13 +39,16 @@ def refuse_other_sites() -> None:
 
 @bp.before_app_request
 def read_carried_values() -> None:
-    """The language and an allowed return address, kept through the flow in every address."""
+    """The language, an allowed return address and the site's sign-in state, kept through the flow
+    in every address."""
     carried = {}
     if request.args.get("lang") in current_app.config["LANGUAGES"]:
         carried["lang"] = request.args["lang"]
     return_to = safe_return_url(request.args.get("return_to", ""), current().settings.allowed_return_urls)
     if return_to:
         carried["return_to"] = return_to
+    if is_state(request.args.get("state", "")):
+        carried["state"] = request.args["state"]  # for the site's sign-in at the end (app.signin)
     g.carried = carried
 
 
@@ -89,10 +93,14 @@ def confirm() -> Any:
     form = _confirm_form(flow)
     if not form.validate_on_submit():
         return pages.confirm(form, flow, problem)
+    steps, visitor = current().steps, _visitor(form)
     try:
-        done = current().steps.confirm(_username(flow, form), form.code.data, _visitor(form))
+        done = steps.confirm(_username(flow, form), form.code.data, visitor, flow.live_session if flow else None)
     except SignupError as err:
         return pages.confirm(form, flow, problem, err)
+    tokens = steps.sign_in(done, visitor)
+    if tokens is not None:
+        return pages.signed_in(tokens, g.carried.get("state"), framed=_framed())
     return _next_page(done)
 
 
@@ -115,8 +123,8 @@ def resend() -> Any:
 @bp.get("/signup/done")
 def done() -> str:
     flow, _ = _flow()
-    confirmed = flow if flow is not None and flow.event == "confirmed" else None
-    return pages.done(confirmed, _success_url_for_this_window())
+    sign_in = hand_off_url(current().settings, flow.username, g.carried.get("state")) if flow else None
+    return pages.done(flow, _success_url_for_this_window(), sign_in)
 
 
 def _flow() -> tuple[Flow | None, str | None]:
@@ -159,17 +167,18 @@ def _visitor(form: FlaskForm) -> Visitor:
 def _next_page(flow: Flow) -> Response:
     """The code page for a Flow that waits for a code; the end of the flow for a confirmed one.
 
-    At the end, outside a frame, an allowed return address or the success address replaces the
-    done page. Inside a frame the app stays in the frame: the done page offers that address to
-    the top window only when it belongs to an allowed embedding origin.
+    At the end, outside a frame, the hand-off to the site's sign-in, else an allowed return
+    address or the success address, replaces the done page. Inside a frame the app stays in the
+    frame: the done page offers the sign-in, and the success address when it belongs to an allowed
+    embedding origin, to the top window.
     """
     seal = current().flows.seal
     if flow.event != "confirmed":
         return redirect(url_for(".confirm", flow=seal(flow)))
-    success_url = _success_url()
-    if success_url and not _framed():
-        return redirect(success_url)
-    return redirect(url_for(".done", flow=seal(flow)))
+    onward = hand_off_url(current().settings, flow.username, g.carried.get("state")) or _success_url()
+    if onward and not _framed():
+        return redirect(onward)
+    return redirect(url_for(".done", flow=seal(flow.but(session="", session_until=0))))
 
 
 def _success_url() -> str | None:

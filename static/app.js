@@ -25,6 +25,10 @@
     });
   }
 
+  // The tokens of an immediate sign-in go to the site's callback at once, outside a frame.
+  var signedIn = document.querySelector("form[data-send-at-once]");
+  if (signedIn) signedIn.submit();
+
   // No double submit: the first click disables the buttons until the next page loads.
   document.querySelectorAll("form[data-once]").forEach(function (form) {
     form.addEventListener("submit", function (event) {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import secrets
 import shutil
 import socket
 import ssl
@@ -22,7 +23,9 @@ from urllib.parse import urlencode
 
 import urllib3
 
+from app.cognito import secret_hash
 from local import emulator
+from local.emulator import LocalPool, admin_client
 from local.procfile import web_command
 
 from .conftest import csrf_token, form_action
@@ -178,18 +181,107 @@ class RecordingProxy:
         target = request.headers.get("X-Amz-Target", "")
         if target and body:
             self.requests.append((target.rsplit(".", 1)[-1], json.loads(body)))
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")}
-        answer = self._http.request(request.command, self.upstream + request.path, body=body, headers=headers)
-        request.send_response(answer.status)
-        for name, value in answer.headers.items():
+        status, headers, data = self.answer(request, target.rsplit(".", 1)[-1], body)
+        request.send_response(status)
+        for name, value in headers.items():
             if name.lower() not in ("content-length", "transfer-encoding", "connection", "date", "server"):
                 request.send_header(name, value)
-        request.send_header("Content-Length", str(len(answer.data)))
+        request.send_header("Content-Length", str(len(data)))
         request.end_headers()
-        request.wfile.write(answer.data)
+        request.wfile.write(data)
+
+    def answer(self, request: BaseHTTPRequestHandler, operation: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
+        """The emulator's answer to the request, as it is (a subclass may stand in for it)."""
+        return self.forward(request, body)
+
+    def forward(self, request: BaseHTTPRequestHandler, body: bytes) -> tuple[int, dict[str, str], bytes]:
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")}
+        answer = self._http.request(request.command, self.upstream + request.path, body=body, headers=headers)
+        return answer.status, dict(answer.headers), answer.data
 
     def sent(self, operation: str) -> list[dict[str, Any]]:
         return [body for name, body in self.requests if name == operation]
+
+
+class SessionCognito(RecordingProxy):
+    """The emulator, plus what Cognito does that it does not: Sessions that chain SignUp to
+    ConfirmSignUp to InitiateAuth with USER_AUTH, and SignUp without a password.
+
+    Each Session is good once, for one user, for `lifetime` seconds, and only for the next step;
+    InitiateAuth checks the SECRET_HASH too. Anything else is refused as Cognito refuses it
+    (NotAuthorizedException). The tokens are the emulator's own, so a site verifies them with the
+    pool's JWKS as it would Cognito's. `challenge` makes InitiateAuth ask for more instead.
+    """
+
+    def __init__(self, upstream: str, pool: LocalPool, lifetime: float = 180) -> None:
+        super().__init__(upstream)
+        self.pool = pool
+        self.lifetime = lifetime
+        self.challenge = False
+        self._sessions: dict[str, tuple[str, str, float]] = {}  # session -> (step, username, expires)
+        self._passwords: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def answer(self, request: BaseHTTPRequestHandler, operation: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
+        data = json.loads(body) if body else {}
+        username = data.get("Username") or data.get("AuthParameters", {}).get("USERNAME", "")
+        if operation == "SignUp":
+            if not data.get("Password"):  # the emulator needs one: a passwordless user gets a random one
+                data["Password"] = "Pw-1" + secrets.token_urlsafe(12)
+            self._passwords[username] = data["Password"]
+            return self._then(request, data, "SignUp", username)
+        if operation == "ConfirmSignUp" and "Session" in data:
+            refused = self._use(data.pop("Session"), "SignUp", username)
+            return refused or self._then(request, data, "ConfirmSignUp", username)
+        if operation == "InitiateAuth" and data.get("AuthFlow") == "USER_AUTH":
+            return self._sign_in(data, username)
+        return self.forward(request, body)
+
+    def _then(
+        self, request: BaseHTTPRequestHandler, data: dict[str, Any], step: str, username: str
+    ) -> tuple[int, dict[str, str], bytes]:
+        """Forward the call; on success, add a Session for the next step."""
+        status, headers, answer = self.forward(request, json.dumps(data).encode())
+        if status != 200:
+            return status, headers, answer
+        session = secrets.token_urlsafe(48)
+        with self._lock:
+            self._sessions[session] = (step, username, time.monotonic() + self.lifetime)
+        return status, headers, json.dumps({**json.loads(answer or b"{}"), "Session": session}).encode()
+
+    def _use(self, session: str, step: str, username: str) -> tuple[int, dict[str, str], bytes] | None:
+        """None when the Session is the one `step` gave this user, unused and unexpired; else Cognito's refusal."""
+        with self._lock:
+            found = self._sessions.pop(session, None)
+        if found is None or found[:2] != (step, username):
+            return _error("NotAuthorizedException", "Invalid session for the user.")
+        if time.monotonic() > found[2]:
+            return _error("NotAuthorizedException", "Invalid session for the user, session is expired.")
+        return None
+
+    def _sign_in(self, data: dict[str, Any], username: str) -> tuple[int, dict[str, str], bytes]:
+        expected = secret_hash(self.pool.client_secret, username, self.pool.client_id)
+        if data.get("AuthParameters", {}).get("SECRET_HASH") != expected:
+            return _error("NotAuthorizedException", f"Unable to verify secret hash for client {self.pool.client_id}")
+        refused = self._use(data.get("Session", ""), "ConfirmSignUp", username)
+        if refused:
+            return refused
+        if self.challenge:
+            answer: dict[str, Any] = {"ChallengeName": "SELECT_CHALLENGE", "Session": secrets.token_urlsafe(48)}
+        else:
+            signed_in = admin_client(self.pool.endpoint).admin_initiate_auth(
+                UserPoolId=self.pool.pool_id,
+                ClientId=self.pool.client_id,
+                AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+                AuthParameters={"USERNAME": username, "PASSWORD": self._passwords[username], "SECRET_HASH": expected},
+            )
+            answer = {"AuthenticationResult": signed_in["AuthenticationResult"], "ChallengeParameters": {}}
+        return 200, {"Content-Type": "application/x-amz-json-1.1"}, json.dumps(answer).encode()
+
+
+def _error(code: str, message: str) -> tuple[int, dict[str, str], bytes]:
+    body = json.dumps({"__type": code, "message": message}).encode()
+    return 400, {"Content-Type": "application/x-amz-json-1.1", "x-amzn-ErrorType": code}, body
 
 
 NGINX_CONF = """

@@ -120,6 +120,15 @@ def test_missing_settings_are_all_listed_without_secrets(tmp_path: Path) -> None
         ({"SIGNUP_ADVANCED_SECURITY": "maybe"}, "SIGNUP_ADVANCED_SECURITY must be 1 or 0"),
         ({"COGNITO_READ_TIMEOUT": "-1"}, "COGNITO_READ_TIMEOUT must be a positive number"),
         ({"SIGNUP_CONFIG": "/nonexistent/signup.toml"}, "cannot read /nonexistent/signup.toml"),
+        ({"SIGNUP_SIGN_IN": "sometimes"}, "SIGNUP_SIGN_IN must be one of none, hand-off, immediate"),
+        (
+            {"SIGNUP_SIGN_IN": "hand-off"},
+            "SIGNUP_SIGN_IN=hand-off needs COGNITO_DOMAIN and SIGNUP_SIGN_IN_REDIRECT_URI",
+        ),
+        ({"SIGNUP_SIGN_IN": "immediate"}, "SIGNUP_SIGN_IN=immediate needs SIGNUP_TOKEN_CALLBACK_URL"),
+        ({"SIGNUP_AUTH_SESSION_MINUTES": "30"}, "SIGNUP_AUTH_SESSION_MINUTES must be from 3 to 15"),
+        ({"SIGNUP_SIGN_IN_SCOPE": "openid\temail"}, "SIGNUP_SIGN_IN_SCOPE must be scopes separated by spaces"),
+        ({"COGNITO_DOMAIN": "auth.example.com"}, "COGNITO_DOMAIN must be an absolute http(s) URL"),
     ],
 )
 def test_invalid_setting_is_named(override: dict[str, str], expected: str) -> None:

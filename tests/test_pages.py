@@ -14,10 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.stub import Stubber
 from playwright.sync_api import expect
 
 from app import create_app
+from app.cognito import create_client
 from app.declaration import load_declaration
+from app.flow import Flow
+from app.settings import load_settings
 from local import emulator
 
 from .browser import chromium
@@ -187,6 +191,8 @@ def served_pages(pool: emulator.LocalPool, out: Path) -> list[str]:
         submit(limited, f"/signup?lang={lang}", {**person, "username": f"1-{email}"})
         pages[f"429-{lang}"] = submit(limited, f"/signup?lang={lang}", {**person, "username": f"2-{email}"})
         pages[f"503-{lang}"] = submit(gone, f"/signup?lang={lang}", person)
+        pages[f"signed-in-{lang}"] = signed_in_page(env, lang)
+        pages[f"done-hand-off-{lang}"] = hand_off_done_page(env, lang)
         statuses = [pages[f"{s}-{lang}"].status_code for s in ("signup-taken", "signup-too-fast", "403", "429", "503")]
         assert statuses == [422, 422, 403, 429, 503]
     files = []
@@ -194,6 +200,28 @@ def served_pages(pool: emulator.LocalPool, out: Path) -> list[str]:
         files.append(str(out / f"{state}.html"))
         Path(files[-1]).write_bytes(response.get_data())
     return files
+
+
+def signed_in_page(env: dict[str, str], lang: str) -> Any:
+    """The page that posts an immediate sign-in's tokens, with Cognito's answers from a Stubber."""
+    client = create_client(load_settings(env))
+    tokens = {"IdToken": "i", "AccessToken": "a", "RefreshToken": "r", "ExpiresIn": 3600, "TokenType": "Bearer"}
+    with Stubber(client) as stub:
+        stub.add_response("sign_up", {"UserConfirmed": False, "UserSub": "s", "Session": "s" * 20})
+        stub.add_response("confirm_sign_up", {"Session": "t" * 20})
+        stub.add_response("initiate_auth", {"AuthenticationResult": tokens})
+        more = {"SIGNUP_SIGN_IN": "immediate", "SIGNUP_TOKEN_CALLBACK_URL": "https://www.example.com/tokens"}
+        browser = create_app({**env, **more}, cognito_client=client).test_client()
+        code_page = submit(browser, f"/signup?lang={lang}", SIGNUP).headers["Location"]
+        return submit(browser, code_page, {"code": "123456"})
+
+
+def hand_off_done_page(env: dict[str, str], lang: str) -> Any:
+    """The done page inside a frame with the hand-off to Managed Login set up."""
+    more = {"COGNITO_DOMAIN": "https://auth.example.com", "SIGNUP_SIGN_IN_REDIRECT_URI": "https://www.example.com/cb"}
+    app = create_app({**env, **more})
+    token = app.extensions["signup"].flows.seal(Flow("ann@example.com", event="confirmed"))
+    return app.test_client().get(f"/signup/done?lang={lang}&flow={token}", headers={"Sec-Fetch-Dest": "iframe"})
 
 
 @pytest.mark.skipif(shutil.which("java") is None, reason="the Nu HTML Checker needs Java")

@@ -74,6 +74,78 @@ def test_sign_up_sends_hash_context_attributes_and_metadata(stubber: StrictStubb
     assert result.delivery == CodeDelivery("a***@e***", "EMAIL", "email")
 
 
+SESSION_1 = "session-from-sign-up-" + "a" * 40
+SESSION_2 = "session-from-confirm-sign-up-" + "b" * 40
+SIGNED_IN = {
+    "IdToken": "id.jwt",
+    "AccessToken": "access.jwt",
+    "RefreshToken": "refresh",
+    "ExpiresIn": 3600,
+    "TokenType": "Bearer",
+}
+
+
+def test_sign_up_without_a_password_sends_none_and_keeps_cognitos_session(stubber: StrictStubber) -> None:
+    stubber.add_response(
+        "sign_up",
+        {"UserConfirmed": False, "UserSub": "sub-3", "Session": SESSION_1},
+        expected_params={
+            **shared_params(),
+            "UserAttributes": [{"Name": "email", "Value": USERNAME}],
+            "ValidationData": [{"Name": "campaign", "Value": "spring"}],
+        },
+    )
+    result = service(stubber).sign_up(USERNAME, None, {"email": USERNAME}, CONTEXT)
+    assert result.session == SESSION_1
+
+
+def test_confirm_sign_up_passes_the_session_on_and_returns_the_next(stubber: StrictStubber) -> None:
+    stubber.add_response(
+        "confirm_sign_up",
+        {"Session": SESSION_2},
+        expected_params={**shared_params(), "ConfirmationCode": "123456", "Session": SESSION_1},
+    )
+    assert service(stubber).confirm_sign_up(USERNAME, "123456", CONTEXT, SESSION_1) == SESSION_2
+
+
+def test_a_session_cognito_no_longer_accepts_confirms_without_it(stubber: StrictStubber) -> None:
+    stubber.add_client_error(
+        "confirm_sign_up",
+        "NotAuthorizedException",
+        "Invalid session for the user, session is expired.",
+        expected_params={**shared_params(), "ConfirmationCode": "123456", "Session": SESSION_1},
+    )
+    stubber.add_response("confirm_sign_up", {}, expected_params={**shared_params(), "ConfirmationCode": "123456"})
+    assert service(stubber).confirm_sign_up(USERNAME, "123456", CONTEXT, SESSION_1) is None
+
+
+def test_sign_in_uses_user_auth_with_the_session_hash_and_context(stubber: StrictStubber) -> None:
+    params = shared_params()
+    del params["Username"], params["SecretHash"]
+    stubber.add_response(
+        "initiate_auth",
+        {"AuthenticationResult": SIGNED_IN, "ChallengeParameters": {}},
+        expected_params={
+            **params,
+            "AuthFlow": "USER_AUTH",
+            "AuthParameters": {"USERNAME": USERNAME, "SECRET_HASH": secret_hash(CLIENT_SECRET, USERNAME, CLIENT_ID)},
+            "Session": SESSION_2,
+        },
+    )
+    tokens = service(stubber).sign_in(USERNAME, SESSION_2, CONTEXT)
+    assert tokens is not None and (tokens.id_token, tokens.refresh_token, tokens.expires_in) == (
+        "id.jwt",
+        "refresh",
+        3600,
+    )
+    assert "jwt" not in repr(tokens)  # a credential never printed
+
+
+def test_sign_in_asked_for_more_gives_no_tokens(stubber: StrictStubber) -> None:
+    stubber.add_response("initiate_auth", {"ChallengeName": "SELECT_CHALLENGE", "Session": SESSION_1})
+    assert service(stubber).sign_in(USERNAME, SESSION_2, CONTEXT) is None
+
+
 def test_sign_up_reports_an_account_a_trigger_confirmed(stubber: StrictStubber) -> None:
     stubber.add_response("sign_up", {"UserConfirmed": True, "UserSub": "sub-2"})
     result = service(stubber).sign_up(USERNAME, "Correct-Horse-9", {}, CONTEXT)

@@ -1,0 +1,42 @@
+"""Signing in at the end of the flow, without typing the password again.
+
+Two ways, by SIGNUP_SIGN_IN:
+
+- **hand-off** (any pool): the last step continues to the site's Managed Login, with the username
+  filled in (`login_hint`) and the `state` the embedding site passed in; Managed Login signs the
+  person in and sends them to the site's OAuth callback with a code. Managed Login refuses to be
+  framed, so inside an iframe the hand-off is a link to the top window.
+- **immediate** (pools on the Essentials or Plus plan whose client allows USER_AUTH): SignUp's
+  Session goes to ConfirmSignUp, whose Session signs the account in (app.steps.sign_in); the tokens
+  are posted to the operator's callback only. Any failure falls back to the hand-off, when set up,
+  or the done page.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from app.settings import Settings
+
+MAX_STATE_LENGTH = 512
+
+
+def hand_off_url(settings: Settings, username: str, state: str | None) -> str | None:
+    """Managed Login's authorize address for this person, when the hand-off is set up."""
+    if not (settings.cognito_domain and settings.sign_in_redirect_uri):
+        return None
+    query = {
+        "response_type": "code",
+        "client_id": settings.sign_in_client_id,
+        "redirect_uri": settings.sign_in_redirect_uri,
+        "scope": settings.sign_in_scope,
+        "login_hint": username,
+    }
+    if state:
+        query["state"] = state
+    return f"{settings.cognito_domain}/oauth2/authorize?{urlencode(query)}"
+
+
+def is_state(value: str) -> bool:
+    """An OAuth `state` the embedding site may pass through the flow: short, printable ASCII."""
+    return 0 < len(value) <= MAX_STATE_LENGTH and all("!" <= char <= "~" for char in value)
