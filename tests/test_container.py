@@ -133,6 +133,7 @@ def test_the_image_adds_only_the_app_its_packages_and_its_user(image: Image) -> 
     assert in_image == tracked, f"only in the image: {in_image - tracked}; not in it: {tracked - in_image}"
     development_or_secret = re.compile(r"(^|/)(tests|\.git|\.venv|node_modules)(/|$)|(^|/)\.env|\.(pem|key)$")
     assert not [path for path in in_image if development_or_secret.search(path)]
+    assert all(path.stat().st_uid == 0 and not path.stat().st_mode & 0o002 for path in app.rglob("*"))  # root's
 
     user_files = re.compile(r"/etc/(passwd|group|shadow|gshadow)-?")
     elsewhere = [
