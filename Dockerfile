@@ -17,7 +17,10 @@ COPY templates/ templates/
 COPY static/ static/
 COPY config/ config/
 
-RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin signup
+# One number for the user and its group, so a runtime that sets only the user (USER 10001,
+# runAsUser) and one that sets both (--user 10001:10001, runAsGroup) run the app alike.
+RUN groupadd --system --gid 10001 signup \
+ && useradd --system --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin signup
 USER 10001
 
 ENV PORT=8000 \
