@@ -167,7 +167,10 @@ def test_inside_a_frame_the_hand_off_opens_in_the_top_window(
     env = hand_off_env(local_pool, site, SIGNUP_FRAME_ANCESTORS=f"http://127.0.0.1:{parent_port}")
     with gunicorn(env, tmp_path / "app.log") as port:
         app = f"http://localhost:{port}"
-        with serve(page(PARENT.format(app=app, resize="true")), port=parent_port), chromium(playwright, tmp_path / "p") as browser:
+        with (
+            serve(page(PARENT.format(app=app, resize="true")), port=parent_port),
+            chromium(playwright, tmp_path / "p") as browser,
+        ):
             tab = browser.new_page()
             tab.goto(f"http://127.0.0.1:{parent_port}/")
             frame = tab.frame_locator("#signup")
