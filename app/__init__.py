@@ -23,6 +23,7 @@ from app.flow import FlowSeal
 from app.forms import build_forms
 from app.headers import add_security_headers
 from app.health import bp as health_bp
+from app.invite import Invitations
 from app.logs import keep_secrets_out_of_logs, log_requests
 from app.pages import bp as pages_bp
 from app.ratelimit import RateLimiter
@@ -99,6 +100,7 @@ def create_app(environ: Mapping[str, str] | None = None, *, cognito_client: Any 
             auth_session_seconds=settings.auth_session_seconds,
         ),
         flows=FlowSeal(settings.secret_key, settings.secret_key_fallbacks),
+        invitations=Invitations(settings.secret_key, settings.secret_key_fallbacks),
         guard=guard,
         theme_css=(css := theme.stylesheet(settings.theme)),
         theme_version=theme.version(css),

@@ -13,7 +13,7 @@ import hmac
 import logging
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -85,10 +85,11 @@ def create_client(settings: Settings) -> Any:
 
 @dataclass(frozen=True)
 class RequestContext:
-    """What Cognito's risk checks learn about the person's browser."""
+    """What Cognito learns about the person's visit: for its risk checks, and for the triggers."""
 
     ip_address: str
     encoded_data: str | None = None  # from Cognito's advanced-security script, when enabled
+    client_metadata: Mapping[str, str] = field(default_factory=dict)  # where they came from (attribution)
 
 
 @dataclass(frozen=True)
@@ -143,18 +144,25 @@ class CognitoSignup:
         self._analytics_endpoint_id = analytics_endpoint_id
 
     def sign_up(
-        self, username: str, password: str | None, attributes: Mapping[str, str], context: RequestContext
+        self,
+        username: str,
+        password: str | None,
+        attributes: Mapping[str, str],
+        context: RequestContext,
+        validation_data: Mapping[str, str] | None = None,
     ) -> SignUpResult:
         """Create the account; without a password for a pool with passwordless sign-in.
 
-        Raises a SignupError subclass on any failure.
+        `validation_data` is this sign-up's own (an invitation's), added to the declared pairs for
+        a pre sign-up trigger. Raises a SignupError subclass on any failure.
         """
         params = self._params(username, context)
         if password is not None:
             params["Password"] = password
         params["UserAttributes"] = [{"Name": k, "Value": v} for k, v in attributes.items()]
-        if self._validation_data:
-            params["ValidationData"] = self._validation_data
+        validation = self._validation_data + [{"Name": k, "Value": v} for k, v in (validation_data or {}).items()]
+        if validation:
+            params["ValidationData"] = validation
         answer = self._call("SignUp", params)
         return SignUpResult(
             confirmed=bool(answer.get("UserConfirmed")),
@@ -231,8 +239,9 @@ class CognitoSignup:
             user_context["EncodedData"] = context.encoded_data
         if user_context:
             params["UserContextData"] = user_context
-        if self._client_metadata:
-            params["ClientMetadata"] = self._client_metadata
+        metadata = {**self._client_metadata, **context.client_metadata}
+        if metadata:
+            params["ClientMetadata"] = metadata
         if self._analytics_endpoint_id:
             params["AnalyticsMetadata"] = {"AnalyticsEndpointId": self._analytics_endpoint_id}
         return params

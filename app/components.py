@@ -12,6 +12,7 @@ from app.cognito import CognitoSignup
 from app.declaration import Declaration
 from app.flow import FlowSeal
 from app.forms import FormClasses
+from app.invite import Invitations
 from app.settings import Settings
 from app.steps import Steps
 
@@ -26,6 +27,7 @@ class Components:
     service: CognitoSignup
     steps: Steps
     flows: FlowSeal
+    invitations: Invitations
     guard: BotGuard
     theme_css: str
     theme_version: str

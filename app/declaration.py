@@ -60,6 +60,10 @@ _TOP_KEYS = {
     "analytics_endpoint_id",
     "default_phone_region",
     "allowed_phone_regions",
+    "consents",
+    "attribution",
+    "prefill",
+    "invitation_required",
 }
 _POLICY_KEYS = {
     "minimum_length",
@@ -126,6 +130,32 @@ class Attribute:
 
 
 @dataclass(frozen=True)
+class Consent:
+    """A box to tick, such as the terms of service. Ticked, it is recorded in `attribute` as the
+    document's version and the time, "2026-05 2026-11-27T09:30:00Z"; unticked, nothing is recorded."""
+
+    name: str  # the checkbox is consent_<name>
+    label: LocalizedText  # may link to the document: "I accept the [terms](https://example.com/terms)"
+    version: str
+    attribute: str  # a custom attribute
+    required: bool = False
+
+    @property
+    def field_name(self) -> str:
+        return f"consent_{self.name}"
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """A query parameter of the form's address (utm_source, ref) kept through the flow and sent to
+    Cognito: as `attribute` when given, else as ClientMetadata under the parameter's name."""
+
+    parameter: str
+    attribute: str | None = None
+    max_length: int = 100
+
+
+@dataclass(frozen=True)
 class Declaration:
     """Everything the TOML file declares, checked."""
 
@@ -138,6 +168,26 @@ class Declaration:
     analytics_endpoint_id: str | None = None
     default_phone_region: str | None = None
     allowed_phone_regions: tuple[str, ...] = ()  # empty: any country
+    consents: tuple[Consent, ...] = ()
+    attribution: tuple[Attribution, ...] = ()
+    prefill: tuple[str, ...] = ()  # attributes a link may fill in (?email=...)
+    invitation_required: bool = False  # sign-up only through an invitation link (app.invite)
+
+    @property
+    def recorded_attributes(self) -> tuple[Attribute, ...]:
+        """The custom attributes the app writes itself (consents, attribution), as long as it writes
+        them: the pool needs them too, and the pool check compares them like the form's."""
+        consents = [
+            Attribute(c.attribute, max_length=len(c.version) + len(" 2026-01-01T00:00:00Z")) for c in self.consents
+        ]
+        return tuple(
+            consents + [Attribute(a.attribute, max_length=a.max_length) for a in self.attribution if a.attribute]
+        )
+
+    @property
+    def written_attributes(self) -> tuple[Attribute, ...]:
+        """Every attribute a sign-up may send: what the form asks for and what the app records."""
+        return self.attributes + self.recorded_attributes
 
     @property
     def username_attribute(self) -> Attribute | None:
@@ -234,17 +284,25 @@ def parse_declaration(data: Mapping[str, Any], source: str = "declaration") -> D
         problem("analytics_endpoint_id must be a non-empty string")
         endpoint = None
 
-    region = data.get("default_phone_region")
-    if region is not None and region not in phonenumbers.SUPPORTED_REGIONS:
-        problem(f"default_phone_region {region!r} is not a region code such as 'US' or 'GB'")
-        region = None
-
-    allowed = data.get("allowed_phone_regions", [])
-    if not isinstance(allowed, list) or not all(isinstance(r, str) for r in allowed):
-        problem("allowed_phone_regions must be a list of region codes such as ['GB', 'IE']")
-        allowed = []
-    for unknown in [r for r in allowed if r not in phonenumbers.SUPPORTED_REGIONS]:
-        problem(f"allowed_phone_regions: {unknown!r} is not a region code such as 'US' or 'GB'")
+    region, allowed = _parse_phone_regions(data, problem)
+    consents = _parse_consents(data.get("consents", []), problem)
+    attribution = _parse_attribution(data.get("attribution", []), problem)
+    typed = {a.name for a in attributes}
+    for name in [c.attribute for c in consents] + [a.attribute for a in attribution if a.attribute]:
+        if name in typed:
+            problem(f"{name} is recorded by the app (consents, attribution), so it cannot be a form field too")
+    prefill = data.get("prefill", [])
+    if not isinstance(prefill, list) or not all(isinstance(p, str) for p in prefill):
+        problem("prefill must be a list of attribute names such as ['email']")
+        prefill = []
+    for name in [p for p in prefill if p not in typed]:
+        problem(f"prefill: {name!r} is not a declared attribute")
+    invitation_required = data.get("invitation_required", False)
+    if not isinstance(invitation_required, bool):
+        problem("invitation_required must be true or false")
+        invitation_required = False
+    if invitation_required and "email" not in typed:
+        problem("invitation_required needs an email attribute: an invitation fixes the email address")
 
     if problems:
         raise ConfigError(problems)
@@ -257,8 +315,94 @@ def parse_declaration(data: Mapping[str, Any], source: str = "declaration") -> D
         validation_data=validation_data,
         analytics_endpoint_id=endpoint,
         default_phone_region=region,
-        allowed_phone_regions=tuple(allowed),
+        allowed_phone_regions=allowed,
+        consents=consents,
+        attribution=attribution,
+        prefill=tuple(prefill),
+        invitation_required=invitation_required,
     )
+
+
+def _parse_phone_regions(data: Mapping[str, Any], problem: Any) -> tuple[str | None, tuple[str, ...]]:
+    region = data.get("default_phone_region")
+    if region is not None and region not in phonenumbers.SUPPORTED_REGIONS:
+        problem(f"default_phone_region {region!r} is not a region code such as 'US' or 'GB'")
+        region = None
+    allowed = data.get("allowed_phone_regions", [])
+    if not isinstance(allowed, list) or not all(isinstance(r, str) for r in allowed):
+        problem("allowed_phone_regions must be a list of region codes such as ['GB', 'IE']")
+        allowed = []
+    for unknown in [r for r in allowed if r not in phonenumbers.SUPPORTED_REGIONS]:
+        problem(f"allowed_phone_regions: {unknown!r} is not a region code such as 'US' or 'GB'")
+    return region, tuple(allowed)
+
+
+_NAME = re.compile(r"[a-z][a-z0-9_]{0,30}")
+_CARRIED = {"lang", "return_to", "state", "flow", "invite"}  # the query parameters the flow itself carries
+_PARAMETER = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")  # [text](https://...) in a consent's label
+
+
+def _parse_consents(raw: Any, problem: Any) -> tuple[Consent, ...]:
+    if not isinstance(raw, list) or not all(isinstance(entry, Mapping) for entry in raw):
+        problem("consents must be an array of tables ([[consents]])")
+        return ()
+    consents = []
+    for entry in raw:
+        name = entry.get("name")
+        if not isinstance(name, str) or not _NAME.fullmatch(name):
+            problem(f"consent {name!r}: name must be lowercase letters, digits and '_', such as 'terms'")
+            continue
+        for key in sorted(set(entry) - {"name", "label", "version", "attribute", "required"}):
+            problem(f"consent {name!r}: unknown key {key!r}")
+        label = _text(entry, "label", f"consent {name}", problem)
+        if not label:
+            problem(f"consent {name!r}: label is required")
+        for text in label.values():
+            for _, url in LINK.findall(text):
+                if not url.startswith(("https://", "http://")):
+                    problem(f"consent {name!r}: a link in the label must be an absolute http(s) URL, not {url!r}")
+        version, attribute, required = entry.get("version"), entry.get("attribute"), entry.get("required", False)
+        if not isinstance(version, str) or not 0 < len(version) <= 100:
+            problem(f"consent {name!r}: version must be a short string, such as '2026-05'")
+        if not isinstance(attribute, str) or not _is_custom_name(attribute):
+            problem(f"consent {name!r}: attribute must be a custom attribute, such as 'custom:terms'")
+        if not isinstance(required, bool):
+            problem(f"consent {name!r}: required must be true or false")
+        consents.append(Consent(name, label, str(version), str(attribute), required is True))
+    if len({c.name for c in consents}) != len(consents):
+        problem("consents: two have the same name")
+    return tuple(consents)
+
+
+def _parse_attribution(raw: Any, problem: Any) -> tuple[Attribution, ...]:
+    if not isinstance(raw, list) or not all(isinstance(entry, Mapping) for entry in raw):
+        problem("attribution must be an array of tables ([[attribution]])")
+        return ()
+    found = []
+    for entry in raw:
+        parameter = entry.get("parameter")
+        if not isinstance(parameter, str) or not _PARAMETER.fullmatch(parameter):
+            problem(f"attribution {parameter!r}: parameter must be a query parameter's name, such as 'utm_source'")
+            continue
+        if parameter in _CARRIED:
+            problem(f"attribution {parameter!r}: the app uses this parameter itself; choose another name")
+        for key in sorted(set(entry) - {"parameter", "attribute", "max_length"}):
+            problem(f"attribution {parameter!r}: unknown key {key!r}")
+        attribute, limit = entry.get("attribute"), entry.get("max_length", 100)
+        if attribute is not None and (not isinstance(attribute, str) or not _is_custom_name(attribute)):
+            problem(f"attribution {parameter!r}: attribute must be a custom attribute, such as 'custom:utm_source'")
+        if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_VALUE_LENGTH:
+            problem(f"attribution {parameter!r}: max_length must be a whole number from 1 to {MAX_VALUE_LENGTH}")
+            limit = 100
+        found.append(Attribution(parameter, attribute if isinstance(attribute, str) else None, limit))
+    if len({a.parameter for a in found}) != len(found):
+        problem("attribution: a parameter is declared twice")
+    return tuple(found)
+
+
+def _is_custom_name(name: str) -> bool:
+    return name.startswith("custom:") and bool(_CUSTOM_NAME.fullmatch(name.removeprefix("custom:")))
 
 
 def _parse_policy(raw: Any, problem: Any) -> PasswordPolicy:

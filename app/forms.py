@@ -12,6 +12,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
 import phonenumbers
@@ -22,6 +23,7 @@ from flask import request
 from flask_babel import LazyString, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import escape
 from wtforms import (
     BooleanField,
     DateField,
@@ -54,7 +56,7 @@ from wtforms.widgets import TextInput
 
 from app.bots import HONEYPOT_FIELD
 from app.csrf import FormTokens, SignedFormToken
-from app.declaration import Attribute, Declaration, LocalizedText, PasswordPolicy
+from app.declaration import LINK, Attribute, Declaration, LocalizedText, PasswordPolicy
 from app.i18n import DEFAULT
 from app.passwords import needs, password_rules
 
@@ -141,6 +143,26 @@ def localized(text: LocalizedText, builtin: Any = None) -> LazyString:
         return next(iter(text.values()))
 
     return LazyString(pick)
+
+
+class LinkedText:
+    """A declared text in the request's language whose [text](https://...) parts are links.
+
+    Everything else is escaped; the links open in a new tab, so the form and what was typed stay.
+    As a plain string (in an error message), the links are their text alone.
+    """
+
+    def __init__(self, text: LocalizedText) -> None:
+        self._text = localized(text)
+
+    def __html__(self) -> str:
+        return LINK.sub(
+            lambda link: f'<a href="{link.group(2)}" target="_blank" rel="noopener">{link.group(1)}</a>',
+            str(escape(str(self._text))),
+        )
+
+    def __str__(self) -> str:
+        return LINK.sub(r"\1", str(self._text))
 
 
 class EmailAddress:
@@ -332,6 +354,10 @@ def _signup_form(
         )
     for attribute in declaration.form_attributes:
         fields[attribute.field_name] = _attribute_field(attribute, declaration, check_deliverability)
+    for consent in declaration.consents:
+        label = LinkedText(consent.label)
+        required = [DataRequired(_l("Tick “%(label)s” to continue.", label=label))] if consent.required else []
+        fields[consent.field_name] = BooleanField(label=label, validators=required)
     fields.update(extra)
     # For bots only: people never see the honeypot.
     fields[HONEYPOT_FIELD] = StringField(
@@ -488,4 +514,8 @@ def signup_values(declaration: Declaration, form: FlaskForm) -> tuple[str, str |
             attributes[attribute.name] = value.isoformat()
         else:
             attributes[attribute.name] = str(value)
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    for consent in declaration.consents:
+        if form[consent.field_name].data is True:  # an unticked box is never a consent
+            attributes[consent.attribute] = f"{consent.version} {now}"
     return username, form.password.data if declaration.password else None, attributes

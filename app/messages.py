@@ -63,6 +63,20 @@ MESSAGES: dict[str, LazyString] = {
         "We could not tell which account this page was for. "
         "Enter your details and the code we sent you, or ask for a new code."
     ),
+    # Invitations (app.invite).
+    "invitation_needed": _l(
+        "You need an invitation to sign up here. Ask the person who invited you for the link they were given."
+    ),
+    "invitation_expired": _l("This invitation link has expired. Ask for a new one, or sign up without it."),
+    "invitation_expired.required": _l(
+        "This invitation link has expired. Ask the person who invited you for a new one."
+    ),
+    "invitation_invalid": _l("We could not read this invitation link. Check that it is whole, or sign up without it."),
+    "invitation_invalid.required": _l(
+        "We could not read this invitation link. Check that it is whole, or ask for a new one."
+    ),
+    "invitation_other_email": _l("This invitation is for another email address. Use the address it was sent to."),
+    "invited": _l("You were invited to create an account with this email address."),
     # Notices.
     "code_sent": _l("We sent you a new code."),
     # Words of the pages that depend on what serves as the username.

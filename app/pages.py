@@ -6,6 +6,7 @@ what the page scripts need), registered as template globals.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -26,22 +27,68 @@ from app.declaration import field_name
 from app.errors import SignupError
 from app.flow import Flow
 from app.i18n import language_names
+from app.invite import Invitation
 from app.passwords import SYMBOLS, needs
 
 bp = Blueprint("pages", __name__)
 
 PageResponse = tuple[str, int, dict[str, str]]
+MAX_PREFILL_LENGTH = 256
 
 
-def signup(form: FlaskForm, error: SignupError | None = None) -> PageResponse:
+def signup(
+    form: FlaskForm,
+    error: SignupError | None = None,
+    *,
+    invitation: Invitation | None = None,
+    problem: str | None = None,
+) -> PageResponse:
     """The sign-up form, empty or with what went wrong. Whatever was typed stays, but passwords:
-    WTForms never echoes them, except after the too-fast check, where sending again is all it takes."""
+    WTForms never echoes them, except after the too-fast check, where sending again is all it takes.
+
+    With an invitation, its email address is filled in and cannot be changed. Where sign-up needs
+    an invitation, a visit without a usable one gets the page without the form, saying why.
+    `problem` says why the invitation in the address could not be used (app.views._invitation).
+    """
     if error is not None and error.code == "TooFast" and "password" in form:
         for name in ("password", "password_confirm"):
             form[name].widget = PasswordInput(hide_value=False)
     if error is not None and error.message == "username_exists":
         form.username.ways_on = _ways_on_for_an_existing_account()
-    return _form_page("signup.html", form, error)
+    email = _email_field(form)
+    if invitation is not None and email is not None:
+        email.render_kw = {**(email.render_kw or {}), "readonly": True}
+    required = current().declaration.invitation_required
+    notice = messages.text(problem, "required" if required else "") if problem else None
+    if invitation is not None:
+        notice = messages.text("invited")
+    closed = required and invitation is None
+    if closed and not notice:
+        notice = messages.text("invitation_needed")
+    return _form_page("signup.html", form, error, notice=notice, closed=closed)
+
+
+def fill_in(form: FlaskForm, invitation: Invitation | None, query: Mapping[str, str]) -> None:
+    """Fill a new form in from the address: the invited email address, or what the declaration
+    lets a link fill in (`prefill`, such as ?email=)."""
+    declaration = current().declaration
+    for name in declaration.prefill:
+        field = form.username if name == declaration.username else form[field_name(name)]
+        if query.get(name):
+            field.data = query[name][:MAX_PREFILL_LENGTH]
+            form.prefilled = True
+    email = _email_field(form)
+    if invitation is not None and email is not None:
+        email.data = invitation.email
+        form.prefilled = True
+
+
+def _email_field(form: FlaskForm) -> Any:
+    """The field that holds the email address: the username's, or the email attribute's."""
+    declaration = current().declaration
+    if declaration.username == "email":
+        return form.username
+    return next((field for field in form if field.name == "email"), None)
 
 
 def confirm(

@@ -62,7 +62,7 @@ def create_user_pool_request(declaration: Declaration, name: str) -> dict[str, A
         },
         "Schema": [
             schema_attribute(a)
-            for a in declaration.attributes
+            for a in declaration.written_attributes
             if a.is_custom or a.required or a.name == declaration.username
         ],
     }

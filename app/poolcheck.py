@@ -40,7 +40,7 @@ def compare(declaration: Declaration, pool: Mapping[str, Any], client: Mapping[s
     """Every way the declaration and the pool or client disagree, as sentences for the operator."""
     problems = _username_mode(declaration, pool) + _password_policy(declaration, pool)
     schema = {a["Name"]: a for a in pool.get("SchemaAttributes", [])}
-    for attribute in declaration.attributes:
+    for attribute in declaration.written_attributes:
         found = schema.get(attribute.name)
         if found is None:
             problems.append(
@@ -111,7 +111,7 @@ def _client(declaration: Declaration, client: Mapping[str, Any]) -> list[str]:
     problems = []
     writable = set(client.get("WriteAttributes") or [])
     if writable:  # an empty list means every attribute may be written
-        for attribute in declaration.attributes:
+        for attribute in declaration.written_attributes:
             if attribute.name not in writable:
                 problems.append(
                     f"{attribute.name}: the app client may not write it, so SignUp fails with 'A client attempted "

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from app import metrics
 from app.bots import BotGuard
 from app.cognito import CodeDelivery, CognitoSignup, RequestContext, Tokens
 from app.declaration import Declaration
-from app.errors import AlreadyConfirmed, InvalidInput, SignupError, UsernameExists, UserNotFound
+from app.errors import AlreadyConfirmed, InvalidInput, Refused, SignupError, UsernameExists, UserNotFound
 from app.flow import Flow
+from app.invite import Invitation
 from app.ratelimit import RateLimiter, network_key
 
 MEDIUM = {"email": "EMAIL", "phone_number": "SMS"}
@@ -25,14 +26,16 @@ ATTRIBUTE = {medium: attribute for attribute, medium in MEDIUM.items()}
 
 @dataclass(frozen=True)
 class Visitor:
-    """What the steps know of the person's browser: its address, and the advanced-security data."""
+    """What the steps know of the person's visit: the address, the advanced-security data, and
+    where they came from (declared attribution parameters that go to Cognito as ClientMetadata)."""
 
     ip: str
     encoded_data: str | None = None
+    client_metadata: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def context(self) -> RequestContext:
-        return RequestContext(ip_address=self.ip, encoded_data=self.encoded_data)
+        return RequestContext(ip_address=self.ip, encoded_data=self.encoded_data, client_metadata=self.client_metadata)
 
     @property
     def network(self) -> str:
@@ -73,14 +76,21 @@ class Steps:
         honeypot: str,
         seconds_open: float,
         captcha_response: str,
+        invitation: Invitation | None = None,
     ) -> Flow:
-        """Create the account; the Flow for the code page, or for the end when a trigger confirmed it."""
+        """Create the account; the Flow for the code page, or for the end when a trigger confirmed it.
+
+        With an invitation, the email address must be the invited one, and the pre sign-up trigger
+        gets the invitation's id and data as ValidationData.
+        """
         metrics.SIGNUPS_STARTED.inc()
         delivery = session = None
         try:
+            self._check_invitation(invitation, attributes.get("email", ""))
             self.guard.check(honeypot, seconds_open, captcha_response, visitor.ip)
             self.limiter.hit("signup", visitor.network, "too_many_signups")
-            result = self.service.sign_up(username, password, attributes, visitor.context)
+            validation_data = invitation.validation_data if invitation else None
+            result = self.service.sign_up(username, password, attributes, visitor.context, validation_data)
         except UsernameExists as err:
             metrics.SIGNUPS_FAILED.labels(err.code).inc()
             if not self.hide_existing_users:
@@ -97,6 +107,15 @@ class Steps:
         self.limiter.count("resend_per_user", username)  # a code went out: the cooldown starts
         destination, medium = self._where_the_code_went(attributes, delivery)
         return self._with_session(Flow(username, destination, medium, event="signed-up"), session)
+
+    def _check_invitation(self, invitation: Invitation | None, email: str) -> None:
+        if invitation is None:
+            if self.declaration.invitation_required:
+                raise Refused("invitation_needed", code="InvitationNeeded")
+            return
+        if email.casefold() != invitation.email.casefold():
+            # A link forwarded to someone else: it was made for one address only.
+            raise InvalidInput("invitation_other_email", "email", code="InvitationEmail")
 
     def confirm(self, username: str, code: str, visitor: Visitor, session: str | None = None) -> Flow:
         """Confirm the account with its code; the Flow for the end of the flow.

@@ -8,6 +8,7 @@ whatever its cookie policy.
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from flask import Blueprint, abort, current_app, g, redirect, request, url_for
@@ -22,6 +23,7 @@ from app.errors import SignupError
 from app.flow import Flow, FlowError
 from app.forms import signup_values
 from app.headers import origin
+from app.invite import MAX_TOKEN_LENGTH, Invitation, InvitationError
 from app.redirects import safe_return_url
 from app.signin import hand_off_url, is_state
 from app.steps import Visitor
@@ -39,8 +41,8 @@ def refuse_other_sites() -> None:
 
 @bp.before_app_request
 def read_carried_values() -> None:
-    """The language, an allowed return address and the site's sign-in state, kept through the flow
-    in every address."""
+    """The language, an allowed return address, the site's sign-in state, an invitation and the
+    declared attribution parameters, kept through the flow in every address."""
     carried = {}
     if request.args.get("lang") in current_app.config["LANGUAGES"]:
         carried["lang"] = request.args["lang"]
@@ -49,6 +51,12 @@ def read_carried_values() -> None:
         carried["return_to"] = return_to
     if is_state(request.args.get("state", "")):
         carried["state"] = request.args["state"]  # for the site's sign-in at the end (app.signin)
+    if 0 < len(request.args.get("invite", "")) <= MAX_TOKEN_LENGTH:
+        carried["invite"] = request.args["invite"]  # opened, and checked, when the form is sent
+    for attribution in current().declaration.attribution:
+        value = _printable(request.args.get(attribution.parameter, ""), attribution.max_length)
+        if value:
+            carried[attribution.parameter] = value
     g.carried = carried
 
 
@@ -66,23 +74,28 @@ def index() -> Response:
 @bp.route("/signup", methods=["GET", "POST"])
 def signup() -> Any:
     parts = current()
+    invitation, problem = _invitation()
     form = parts.forms.signup()
+    if request.method == "GET":
+        pages.fill_in(form, invitation, request.args)
     if not form.validate_on_submit():
-        return pages.signup(form)
+        return pages.signup(form, invitation=invitation, problem=problem)
     username, password, attributes = signup_values(parts.declaration, form)
+    recorded, metadata = _attribution()
     captcha = parts.guard.captcha
     try:
         flow = parts.steps.sign_up(
             username,
             password,
-            attributes,
-            _visitor(form),
+            {**attributes, **recorded},
+            _visitor(form, metadata),
             honeypot=form[HONEYPOT_FIELD].data or "",
             seconds_open=form.csrf_token.age,
             captcha_response=request.form.get(captcha.provider.response_field, "") if captcha else "",
+            invitation=invitation,
         )
     except SignupError as err:
-        return pages.signup(form, err)
+        return pages.signup(form, err, invitation=invitation, problem=problem)
     return _next_page(flow)
 
 
@@ -158,10 +171,43 @@ def _username(flow: Flow | None, form: FlaskForm) -> str:
     return flow.username if flow is not None else form.username.data
 
 
-def _visitor(form: FlaskForm) -> Visitor:
+def _visitor(form: FlaskForm, metadata: dict[str, str] | None = None) -> Visitor:
     """The client's address (the connection's peer, or what the trusted proxies say: ProxyFix)."""
     encoded = form.encoded_data.data if "encoded_data" in form else None
-    return Visitor(ip=request.remote_addr or "", encoded_data=encoded or None)
+    if metadata is None:
+        metadata = _attribution()[1]
+    return Visitor(ip=request.remote_addr or "", encoded_data=encoded or None, client_metadata=metadata)
+
+
+def _invitation() -> tuple[Invitation | None, str | None]:
+    """The invitation in this address, and what is wrong with it: None, "invitation_expired" or
+    "invitation_invalid"."""
+    token = g.carried.get("invite")
+    if token is None:
+        return None, None
+    try:
+        return current().invitations.open(token), None
+    except InvitationError as err:
+        return None, f"invitation_{err.reason}"
+
+
+def _printable(value: str, limit: int) -> str:
+    """An attribution value as it may be kept: no control or format characters, at most `limit` long.
+
+    It is only ever stored and passed on, never trusted for anything else."""
+    return "".join(char for char in value if unicodedata.category(char)[0] != "C")[:limit].strip()
+
+
+def _attribution() -> tuple[dict[str, str], dict[str, str]]:
+    """Where this person came from, as the declaration says to send it: attributes, ClientMetadata."""
+    recorded, metadata = {}, {}
+    for attribution in current().declaration.attribution:
+        value = g.carried.get(attribution.parameter)
+        if value and attribution.attribute:
+            recorded[attribution.attribute] = value
+        elif value:
+            metadata[attribution.parameter] = value
+    return recorded, metadata
 
 
 def _next_page(flow: Flow) -> Response:

@@ -43,3 +43,21 @@ def chromium(
         yield context
     finally:
         context.close()
+
+
+def served_by(page: Any, base: str, app: Any) -> None:
+    """Let the Flask app itself answer the browser's requests to `base` (https://app.test), through
+    Playwright's routing: any state of any declaration in a real browser, with no server to start."""
+    client = app.test_client()
+
+    def answer(route: Any, request: Any) -> None:
+        path = request.url.removeprefix(base)
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")}
+        response = client.open(
+            path, method=request.method, headers=headers, data=request.post_data_buffer, base_url=base
+        )
+        body = response.get_data()
+        response.close()  # a static file is streamed from an open file
+        route.fulfill(status=response.status_code, headers=dict(response.headers), body=body)
+
+    page.route(f"{base}/**", answer)

@@ -17,14 +17,14 @@ import pytest
 from botocore.stub import Stubber
 from playwright.sync_api import expect
 
-from app import create_app
+from app import create_app, invite
 from app.cognito import create_client
 from app.declaration import load_declaration
 from app.flow import Flow
 from app.settings import load_settings
 from local import emulator
 
-from .browser import chromium
+from .browser import chromium, served_by
 from .conftest import ROOT, SAMPLE, SIGNUP, base_env, submit
 from .servers import gunicorn
 
@@ -193,6 +193,7 @@ def served_pages(pool: emulator.LocalPool, out: Path) -> list[str]:
         pages[f"503-{lang}"] = submit(gone, f"/signup?lang={lang}", person)
         pages[f"signed-in-{lang}"] = signed_in_page(env, lang)
         pages[f"done-hand-off-{lang}"] = hand_off_done_page(env, lang)
+        pages.update({f"{state}-{lang}": answer for state, answer in site_owner_pages(env, lang).items()})
         statuses = [pages[f"{s}-{lang}"].status_code for s in ("signup-taken", "signup-too-fast", "403", "429", "503")]
         assert statuses == [422, 422, 403, 429, 503]
     files = []
@@ -200,6 +201,47 @@ def served_pages(pool: emulator.LocalPool, out: Path) -> list[str]:
         files.append(str(out / f"{state}.html"))
         Path(files[-1]).write_bytes(response.get_data())
     return files
+
+
+OWNERS = ROOT / "tests" / "declarations" / "owners.toml"
+INVITED = ROOT / "tests" / "declarations" / "invited.toml"
+
+
+def site_owner_pages(env: dict[str, str], lang: str) -> dict[str, Any]:
+    """The states of consents, invitations and prefill (Cognito is not asked in any of them)."""
+    owners = create_app({**env, "SIGNUP_CONFIG": str(OWNERS)}).test_client()
+    invited = create_app({**env, "SIGNUP_CONFIG": str(INVITED)}).test_client()
+    token = invite.Invitations(env["SECRET_KEY"]).make("invitee@example.com", 3600)
+    return {
+        "consents": owners.get(f"/signup?lang={lang}&email=pre@example.com&utm_source=mail"),
+        "consent-missing": submit(owners, f"/signup?lang={lang}", {**SIGNUP, "consent_terms": ""}),
+        "invited": invited.get(f"/signup?lang={lang}&invite={token}"),
+        "invitation-unreadable": owners.get(f"/signup?lang={lang}&invite=x{token}"),
+        "invitation-needed": invited.get(f"/signup?lang={lang}"),
+    }
+
+
+def test_axe_finds_no_violation_in_the_site_owners_states(playwright: Any, tmp_path: Path) -> None:
+    env = base_env()
+    owners = create_app({**env, "SIGNUP_CONFIG": str(OWNERS)}, cognito_client=object())
+    invited = create_app({**env, "SIGNUP_CONFIG": str(INVITED)}, cognito_client=object())
+    token = invite.Invitations(env["SECRET_KEY"]).make("invitee@example.com", 3600)
+    with chromium(playwright, tmp_path / "profile", bypass_csp=True) as browser:
+        page = browser.new_page()
+        served_by(page, "https://owners.test", owners)
+        served_by(page, "https://invited.test", invited)
+        pages = Pages(page, "owners")
+        page.goto("https://owners.test/signup?email=pre@example.com")
+        pages.check("consents")
+        page.locator("form button[type=submit]").click()
+        expect(page.locator("#error-summary")).to_contain_text("Tick “I accept the terms of service” to continue.")
+        pages.check("consent-missing")
+        page.goto(f"https://invited.test/signup?invite={token}")
+        pages.check("invited")
+        page.goto("https://invited.test/signup")
+        pages.check("invitation-needed")
+    failures = {state: found for state, found in pages.violations.items() if found}
+    assert len(pages.violations) == 4 and failures == {}, json.dumps(failures, indent=2)
 
 
 def signed_in_page(env: dict[str, str], lang: str) -> Any:
