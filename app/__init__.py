@@ -76,6 +76,7 @@ def create_app(environ: Mapping[str, str] | None = None, *, cognito_client: Any 
         client_metadata=declaration.client_metadata,
         validation_data=declaration.validation_data,
         analytics_endpoint_id=declaration.analytics_endpoint_id,
+        max_in_flight=settings.cognito_max_in_flight,
     )
     limiter = RateLimiter(
         settings.ratelimit_storage_uri, settings.rate_limits or {}, enabled=settings.ratelimit_enabled

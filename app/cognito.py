@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import logging
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -34,7 +35,7 @@ from app.errors import (
     UsernameExists,
     UserNotFound,
 )
-from app.metrics import COGNITO_LATENCY
+from app.metrics import COGNITO_IN_FLIGHT, COGNITO_LATENCY, COGNITO_REFUSED
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -135,6 +136,7 @@ class CognitoSignup:
         client_metadata: Mapping[str, str] | None = None,
         validation_data: Mapping[str, str] | None = None,
         analytics_endpoint_id: str | None = None,
+        max_in_flight: int = 24,
     ) -> None:
         self._client = client
         self._client_id = client_id
@@ -142,6 +144,8 @@ class CognitoSignup:
         self._client_metadata = dict(client_metadata or {})
         self._validation_data = [{"Name": k, "Value": v} for k, v in (validation_data or {}).items()]
         self._analytics_endpoint_id = analytics_endpoint_id
+        self._max_in_flight = max_in_flight
+        self._in_flight = threading.BoundedSemaphore(max_in_flight)
 
     def sign_up(
         self,
@@ -247,10 +251,21 @@ class CognitoSignup:
         return params
 
     def _call(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
-        """Make one call; log it and time it, whatever its outcome."""
+        """Make one call; log it and time it, whatever its outcome.
+
+        A bulkhead: at most `max_in_flight` calls wait on Cognito at once in this process. When
+        Cognito is slow, the rest of the worker's threads stay free for pages and health checks,
+        and a call over the cap is refused at once (the person gets the 503 page with the form
+        kept) rather than queueing behind the others.
+        """
+        if not self._in_flight.acquire(blocking=False):
+            COGNITO_REFUSED.labels(operation).inc()
+            log.warning("Cognito %s: refused, %d calls already waiting on Cognito", operation, self._max_in_flight)
+            raise ServiceUnavailable("unavailable", code="Busy")
         method = getattr(self._client, _METHODS[operation])
         started = time.perf_counter()
         outcome, level = "ok", logging.INFO
+        COGNITO_IN_FLIGHT.inc()
         try:
             return method(**params)
         except ClientError as err:
@@ -267,6 +282,8 @@ class CognitoSignup:
             outcome, level = type(err).__name__, logging.WARNING
             raise ServiceUnavailable("unavailable", code=outcome) from err
         finally:
+            self._in_flight.release()
+            COGNITO_IN_FLIGHT.dec()
             seconds = time.perf_counter() - started
             COGNITO_LATENCY.labels(operation).observe(seconds)
             log.log(

@@ -10,7 +10,15 @@ from __future__ import annotations
 
 import os
 
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
 from prometheus_client.multiprocess import MultiProcessCollector
 
 SIGNUPS_STARTED = Counter("signup_signups_started_total", "Sign-up forms that passed every check of the form")
@@ -20,6 +28,14 @@ CONFIRMATIONS = Counter("signup_confirmations_total", "Codes entered, by outcome
 RESENDS = Counter("signup_resends_total", "New codes asked for, by outcome", ["outcome"])
 SIGN_INS = Counter("signup_sign_ins_total", "Immediate sign-ins after confirmation, by outcome", ["outcome"])
 RATE_LIMITED = Counter("signup_rate_limited_total", "Requests refused by a rate limit, by rule", ["rule"])
+COGNITO_IN_FLIGHT = Gauge(
+    "signup_cognito_calls_in_flight", "Calls waiting on Cognito now, summed over workers", multiprocess_mode="livesum"
+)
+COGNITO_REFUSED = Counter(
+    "signup_cognito_calls_refused_total",
+    "Calls not made because the worker's cap on calls in flight was reached (SIGNUP_COGNITO_MAX_IN_FLIGHT)",
+    ["operation"],
+)
 COGNITO_LATENCY = Histogram(
     "signup_cognito_request_duration_seconds",
     "Time Cognito took to answer, by operation",

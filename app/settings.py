@@ -68,6 +68,7 @@ class Settings:
     read_timeout: float = 5.0
     max_attempts: int = 2
     threads: int = 32
+    cognito_max_in_flight: int = 24  # per worker; the rest of its threads stay free for pages
     frame_ancestors: tuple[str, ...] = ()  # origins allowed to embed the app; empty: not embeddable
     trusted_proxies: int = 0
     ratelimit_enabled: bool = True
@@ -173,7 +174,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         connect_timeout=read.number("COGNITO_CONNECT_TIMEOUT", 2.0),
         read_timeout=read.number("COGNITO_READ_TIMEOUT", 5.0),
         max_attempts=int(read.number("COGNITO_MAX_ATTEMPTS", 2, whole=True)),
-        threads=int(read.number("SIGNUP_THREADS", 32, whole=True)),
+        threads=(threads := int(read.number("SIGNUP_THREADS", 32, whole=True))),
+        cognito_max_in_flight=int(read.number("SIGNUP_COGNITO_MAX_IN_FLIGHT", max(1, threads * 3 // 4), whole=True)),
         frame_ancestors=tuple(read.text("SIGNUP_FRAME_ANCESTORS", check=_check_origins).split()),
         trusted_proxies=int(read.number("SIGNUP_TRUSTED_PROXIES", 0, whole=True, zero=True)),
         ratelimit_enabled=read.flag("SIGNUP_RATELIMIT_ENABLED", default=True),
