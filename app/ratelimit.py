@@ -26,6 +26,8 @@ from app.metrics import RATE_LIMITED
 
 log = logging.getLogger(__name__)
 
+OUTAGE_WARNING_INTERVAL_S = 60
+
 
 class RateLimiter:
     """Counts attempts per rule and key; over a limit it says how long to wait."""
@@ -36,6 +38,25 @@ class RateLimiter:
         # Shortest window first: see hit() for why the order matters.
         self._rules = {name: tuple(sorted(items, key=RateLimitItem.get_expiry)) for name, items in rules.items()}
         self._storage_uri = storage_uri if enabled else None
+        self._last_warning = -math.inf  # time.monotonic() of the last outage warning
+        self._missed = 0  # attempts let through since then
+
+    def _outage(self, err: StorageError) -> None:
+        """A storage outage must not stop sign-ups: fail open, and say so, once a minute at most.
+
+        A warning per request would flood the log just when the operator needs to read it; the
+        next warning says how many attempts went uncounted meanwhile. The error's text could name
+        the store's address with its password, so only its type is logged.
+        """
+        self._missed += 1
+        now = time.monotonic()
+        if now - self._last_warning >= OUTAGE_WARNING_INTERVAL_S:
+            log.warning(
+                "Rate-limit storage unavailable (%s): limits not applied; %d attempt(s) let through since last said",
+                _kind(err),
+                self._missed,
+            )
+            self._last_warning, self._missed = now, 0
 
     @cached_property
     def _window(self) -> MovingWindowRateLimiter | None:
@@ -66,7 +87,7 @@ class RateLimiter:
         try:
             return all(window.hit(item, rule, key.lower()) for item in self._rules[rule])
         except StorageError as err:
-            log.warning("Rate-limit storage unavailable (%s); %s not counted", _kind(err), rule)
+            self._outage(err)
             return True
 
     def count(self, rule: str, key: str) -> None:
@@ -77,9 +98,7 @@ class RateLimiter:
             for item in self._rules[rule]:
                 self._window.hit(item, rule, key.lower())
         except StorageError as err:
-            # A storage outage must not stop sign-ups: fail open, loudly (the error's text could
-            # name the store's address with its password, so only its type is logged).
-            log.warning("Rate-limit storage unavailable (%s); %s not counted", _kind(err), rule)
+            self._outage(err)
 
     def wait(self, rule: str, key: str) -> int:
         """Seconds until the rule allows another attempt for this key; 0 when it allows one now."""
@@ -89,7 +108,7 @@ class RateLimiter:
         try:
             stats = [self._window.get_window_stats(item, rule, key.lower()) for item in self._rules[rule]]
         except StorageError as err:
-            log.warning("Rate-limit storage unavailable (%s); %s not checked", _kind(err), rule)
+            self._outage(err)
             return 0
         waits = [s.reset_time - now for s in stats if s.remaining <= 0]
         return max(1, math.ceil(max(waits))) if waits else 0
