@@ -7,6 +7,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import socket
 import ssl
 import subprocess
@@ -315,6 +316,24 @@ http {{
 """
 
 
+def nginx_configure(workdir: Path, port: int, upstream_ports: list[int], down: tuple[int, ...] = ()) -> Path:
+    """Write nginx's configuration; the instances in `down` get no new requests (a drain)."""
+    servers = "\n        ".join(f"server 127.0.0.1:{p}{' down' if p in down else ''};" for p in upstream_ports)
+    conf = workdir / "nginx.conf"
+    # As root, nginx's workers would drop to "nobody", who cannot read the test's private directory.
+    user = "user root;" if os.geteuid() == 0 else ""
+    conf.write_text(NGINX_CONF.format(user=user, dir=workdir, servers=servers, port=port))
+    return conf
+
+
+def nginx_reload(workdir: Path, port: int, upstream_ports: list[int], down: tuple[int, ...] = ()) -> None:
+    """Change which instances nginx sends requests to, as an operator drains one: new workers take
+    the new configuration, the old ones finish what they hold."""
+    nginx_configure(workdir, port, upstream_ports, down)
+    os.kill(int((workdir / "nginx.pid").read_text()), signal.SIGHUP)
+    time.sleep(0.5)  # the old workers' requests in flight finish meanwhile
+
+
 def nginx_binary() -> str:
     found = shutil.which("nginx") or "/usr/sbin/nginx"
     if not Path(found).exists():
@@ -328,11 +347,7 @@ def nginx(upstream_ports: list[int], workdir: Path) -> Iterator[int]:
     port = emulator.free_port()
     for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
         (workdir / sub).mkdir(parents=True, exist_ok=True)
-    servers = "\n        ".join(f"server 127.0.0.1:{p};" for p in upstream_ports)
-    conf = workdir / "nginx.conf"
-    # As root, nginx's workers would drop to "nobody", who cannot read the test's private directory.
-    user = "user root;" if os.geteuid() == 0 else ""
-    conf.write_text(NGINX_CONF.format(user=user, dir=workdir, servers=servers, port=port))
+    conf = nginx_configure(workdir, port, upstream_ports)
     with open(workdir / "stderr.log", "wb") as stderr:
         process = subprocess.Popen([nginx_binary(), "-c", str(conf), "-p", str(workdir)], stderr=stderr)
     try:
@@ -350,15 +365,17 @@ class LoopbackClient:
     the proxy's address and anything spoofed in headers all different, so a test can tell them apart.
     """
 
-    def __init__(self, base: str, source: str) -> None:
+    def __init__(self, base: str, source: str, timeout: float = 10) -> None:
         parts = base.removeprefix("http://").split(":")
-        self.host, self.port, self.source = parts[0], int(parts[1]), source
+        self.host, self.port, self.source, self.timeout = parts[0], int(parts[1]), source, timeout
         self.cookies: dict[str, str] = {}
 
     def request(
         self, method: str, path: str, form: dict[str, str] | None = None, headers: dict[str, str] | None = None
     ) -> tuple[int, dict[str, str], str]:
-        connection = http.client.HTTPConnection(self.host, self.port, timeout=10, source_address=(self.source, 0))
+        connection = http.client.HTTPConnection(
+            self.host, self.port, timeout=self.timeout, source_address=(self.source, 0)
+        )
         sent = dict(headers or {})
         if self.cookies:
             sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
@@ -384,12 +401,12 @@ class LoopbackClient:
 
 
 @contextmanager
-def redis_server(workdir: Path) -> Iterator[int]:
-    """A private redis-server on a free loopback port, with nothing saved to disk; yields the port."""
+def redis_server(workdir: Path, port: int | None = None) -> Iterator[int]:
+    """A private redis-server on loopback (a free port unless given), nothing saved to disk; yields the port."""
     binary = shutil.which("redis-server") or "/usr/bin/redis-server"
     if not Path(binary).exists():
         raise RuntimeError("redis-server is not installed: run `make test`, which installs it")
-    port = emulator.free_port()
+    port = port or emulator.free_port()
     workdir.mkdir(parents=True, exist_ok=True)
     process = subprocess.Popen(
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(workdir)],
