@@ -1,8 +1,9 @@
 """Screenshots of every page state: `make screenshots` writes docs/screenshots/.
 
 Runs the app against the local Cognito, as `make run` does (plus a twin whose sign-up limit is one
-an hour and a twin whose Cognito is gone, for the 429 and 503 pages), and photographs in Debian's
-Chromium: every state in English, German and Spanish on a desktop screen (docs/screenshots/<lang>/),
+an hour and a twin whose Cognito is gone, for the 429 and 503 pages, and a passwordless twin that
+signs people in at once, through the tests' stand-in for Cognito's Sessions), and photographs in
+Debian's Chromium: every state in English, German and Spanish on a desktop screen (docs/screenshots/<lang>/),
 and the main pages in English on a desktop and a phone, light and dark (docs/screenshots/).
 """
 
@@ -20,8 +21,10 @@ from typing import Any
 from playwright.sync_api import sync_playwright
 
 from app.declaration import load_declaration
+from app.invite import Invitations
 from local import emulator
 from local.procfile import web_command
+from tests.servers import SessionCognito, serve
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "screenshots"
@@ -31,6 +34,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-b
 LANGUAGES = ("en", "de", "es")
 # What the person types; the field names are the form's, so they hold in every language.
 PERSON = {"password": "Correct-Horse-9", "password_confirm": "Correct-Horse-9", "given_name": "Ann"}
+PASSWORDLESS = 'username = "email"\npassword = false\n[[attributes]]\nname = "given_name"\nrequired = true\n'
 
 
 def main() -> None:
@@ -39,13 +43,27 @@ def main() -> None:
         cognito_port = emulator.free_port()
         stack.enter_context(running(emulator.start(cognito_port)))
         pool = emulator.provision(f"http://127.0.0.1:{cognito_port}", load_declaration(SAMPLE))
-        app = stack.enter_context(serving(pool.environment()))
+        key = secrets.token_urlsafe(32)
+        app = stack.enter_context(serving({**pool.environment(), "SECRET_KEY": key}))
         limited = stack.enter_context(serving({**pool.environment(), "SIGNUP_RATELIMIT_SIGNUP": "1/hour"}))
         gone = stack.enter_context(serving({**pool.environment(), "COGNITO_ENDPOINT_URL": "http://127.0.0.1:1"}))
+        sessions = SessionCognito(pool.endpoint, pool)
+        passwordless = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "passwordless.toml"
+        passwordless.write_text(PASSWORDLESS)
+        signs_in = {
+            **pool.environment(),
+            "COGNITO_ENDPOINT_URL": f"http://127.0.0.1:{stack.enter_context(serve(sessions))}",
+            "SIGNUP_CONFIG": str(passwordless),
+            "SIGNUP_SIGN_IN": "immediate",
+            "SIGNUP_TOKEN_CALLBACK_URL": "https://www.example.com/signup-tokens",
+        }
+        sites = {"app": app, "limited": limited, "gone": gone, "signs_in": stack.enter_context(serving(signs_in))}
         with sync_playwright() as playwright:
             for lang in LANGUAGES:
                 with browser(playwright, SIZES["desktop"], "light") as page:
-                    every_state(page, lang, {"app": app, "limited": limited, "gone": gone}, OUT / lang)
+                    every_state(page, lang, sites, OUT / lang)
+                with browser(playwright, SIZES["desktop"], "light", javascript=False) as page:
+                    invited_and_signed_in(page, lang, sites, Invitations(key), OUT / lang)
             for size, viewport in SIZES.items():
                 for scheme in ("light", "dark"):
                     with browser(playwright, viewport, scheme) as page:
@@ -63,16 +81,16 @@ def running(process: subprocess.Popen[bytes]) -> Iterator[subprocess.Popen[bytes
 
 @contextmanager
 def serving(cognito: dict[str, str]) -> Iterator[str]:
-    """The app under gunicorn, as `make run` serves it; yields its address."""
+    """The app under gunicorn, as `make run` serves it, with these settings too; yields its address."""
     port = emulator.free_port()
     env = {
         **os.environ,
-        **cognito,
         "SECRET_KEY": secrets.token_urlsafe(32),
         "SIGNUP_CONFIG": str(SAMPLE),
         "SIGNUP_BIND": f"127.0.0.1:{port}",
         "SIGNUP_WORKERS": "1",
         "SIGNUP_SIGN_IN_URL": "https://www.example.com/sign-in",
+        **cognito,
     }
     with running(subprocess.Popen(web_command(), cwd=ROOT, env=env)) as process:
         emulator.wait_until_up(f"http://localhost:{port}/healthz", process)
@@ -80,7 +98,7 @@ def serving(cognito: dict[str, str]) -> Iterator[str]:
 
 
 @contextmanager
-def browser(playwright: Any, viewport: dict[str, int], scheme: str) -> Iterator[Any]:
+def browser(playwright: Any, viewport: dict[str, int], scheme: str, javascript: bool = True) -> Iterator[Any]:
     with tempfile.TemporaryDirectory() as profile:
         context = playwright.chromium.launch_persistent_context(
             profile,
@@ -89,6 +107,7 @@ def browser(playwright: Any, viewport: dict[str, int], scheme: str) -> Iterator[
             args=ARGS,
             viewport=viewport,
             color_scheme=scheme,
+            java_script_enabled=javascript,
         )
         try:
             yield context.new_page()
@@ -163,6 +182,28 @@ def every_state(page: Any, lang: str, sites: dict[str, str], out: Path) -> None:
     shot("503")
     page.goto(f"{sites['app']}/no-such-page?lang={lang}")
     shot("404")
+
+
+def invited_and_signed_in(page: Any, lang: str, sites: dict[str, str], invitations: Invitations, out: Path) -> None:
+    """Invitation links, and the passwordless sign-up that ends signed in, without JavaScript: with
+    it, the signed-in page sends itself on to the site's callback at once."""
+
+    def shot(name: str) -> None:
+        page.screenshot(path=str(out / f"{name}.png"), full_page=True)
+
+    email = f"{lang}-{secrets.token_hex(3)}@example.com"
+    page.goto(f"{sites['app']}/signup?lang={lang}&invite={invitations.make(email, 7 * 86400)}")
+    shot("signup-invited")
+    page.goto(f"{sites['app']}/signup?lang={lang}&invite={invitations.make(email, -60)}")
+    shot("signup-invitation-expired")
+    page.goto(f"{sites['signs_in']}/signup?lang={lang}")
+    shot("signup-passwordless")
+    page.locator("[name=username]").fill(email)
+    page.locator("[name=given_name]").fill("Ann")
+    send(page)
+    page.locator("[name=code]").fill(emulator.LOCAL_CODE)
+    send(page)
+    shot("signed-in")
 
 
 def main_pages(page: Any, app: str, variant: str) -> None:
