@@ -2,6 +2,7 @@
 
 A sample belongs to the first category any of its frames names, so the rows never overlap: a garbage
 collection that starts inside a log call is garbage collection, a log call inside botocore is logging.
+Thread hand-offs are told by the innermost frame alone: a lock released there wakes another thread.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 
 CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("garbage collection", ("gc_collect",)),
+    ("thread hand-offs (waking threads)", ("sem_post", "sem_wait", "pthread_cond", "futex", "take_gil")),
     ("request id", ("(uuid.py", "urandom")),
     ("logging", ("(logging/", "(app/logs.py")),
     ("metrics", ("(prometheus_client/", "(app/metrics.py")),
@@ -51,7 +53,8 @@ def read(path: Path) -> Counter[tuple[str, ...]]:
 
 def category(frames: tuple[str, ...]) -> str:
     for name, marks in CATEGORIES:
-        if any(mark in frame for frame in frames for mark in marks):
+        looked_at = frames[-1:] if name.startswith("thread hand-offs") else frames
+        if any(mark in frame for frame in looked_at for mark in marks):
             return name
     return OTHER
 
@@ -90,7 +93,7 @@ def svg(stacks: Counter[tuple[str, ...]], title: str, width: int = 1200, row: in
             w = count[0] * scale
             if w >= 0.5:
                 label = html.escape(frame)
-                text = label[: int(w / 7)] if w > 21 else ""
+                text = html.escape(frame[: int(w / 7)]) if w > 21 else ""
                 boxes.append(
                     f"<g><title>{label} ({count[0]} samples, {count[0] / total:.1%})</title>"
                     f'<rect x="{x:.1f}" y="{y * row + 30}" width="{w:.1f}" height="{row - 1}" fill="{_colour(frame)}"/>'

@@ -78,41 +78,35 @@ def report(r: dict[str, Any]) -> str:
 
 
 def _accounting(profiles: dict[str, Any]) -> list[str]:
-    """Milliseconds of each worker's GIL per request, by category, then the CPU outside it."""
-    per = {}
+    """Each request's gunicorn CPU: user time split by py-spy's samples, kernel time on its own row."""
+    columns = []
     for name, _ in PROFILES:
         p = profiles[name]
-        count = p["run"].signups if name == "app-signup" else p["run"].requests
-        per[name] = (p, max(count, 1))
+        count = max(p["run"].signups if name == "app-signup" else p["run"].requests, 1)
+        user_ms = (p["run"].cpu_s - p["run"].system_s) / count * 1000
+        samples = sum(p["split"].values()) or 1
+        columns.append(({c: user_ms * n / samples for c, n in p["split"].items()}, p["run"], count))
     names = [name for name, _ in CATEGORIES] + [OTHER]
-    seen = [n for n in names if any(p["split"][n] for p, _ in per.values())]
+    seen = [c for c in names if any(split.get(c) for split, _, _ in columns)]
 
-    def gil_ms(p: dict[str, Any], count: int, category: str | None = None) -> float:
-        samples = p["split"][category] if category else sum(p["split"].values())
-        return samples / 100 / count * 1000
+    def row(title: str, values: list[float], bold: bool = False) -> str:
+        cells = [f"**{v:.2f}**" if bold else f"{v:.2f}" for v in values]
+        return f"| {title} | " + " | ".join(cells) + " |"
 
-    header = "| ms per request | " + " | ".join(f"[{title}](profiles/{name}.svg)" for name, title in PROFILES) + " |"
-    rows = [f"| {c} | " + " | ".join(f"{gil_ms(p, n, c):.2f}" for p, n in per.values()) + " |" for c in seen]
-    total = [gil_ms(p, n) for p, n in per.values()]
-    cpu = [p["run"].cpu_s / n * 1000 for p, n in per.values()]
-    system = [p["run"].system_s / n * 1000 for p, n in per.values()]
-    behind = [name for name, (p, _) in per.items() if p["behind"]]
+    behind = [title for (name, title) in PROFILES if profiles[name]["behind"]]
     return [
         "## Where the CPU goes",
         "",
-        "py-spy `record --native --gil` on every worker during a run of its own (links: the flame graphs); the sign-up "
-        "column is per complete sign-up (three requests, 0 ms upstream). Rows split the time a worker's GIL was held.",
+        "ms of gunicorn CPU per request (per complete sign-up in the last column, 0 ms upstream), from a run under "
+        "`py-spy record --native --gil` on every worker; each column links its flame graph. User time is split by "
+        "the samples of the thread holding the GIL; the kernel's time is its own row.",
         "",
-        header,
+        "| ms | " + " | ".join(f"[{title}](profiles/{name}.svg)" for name, title in PROFILES) + " |",
         "|---|---|---|---|",
-        *rows,
-        "| **GIL held, total** | " + " | ".join(f"**{t:.2f}**" for t in total) + " |",
-        "| outside the GIL: system calls, network stack, thread wake-ups (CPU − GIL) | "
-        + " | ".join(f"{c - t:.2f}" for c, t in zip(cpu, total, strict=True))
-        + " |",
-        "| **gunicorn CPU** (/proc, user + system) | " + " | ".join(f"**{c:.2f}**" for c in cpu) + " |",
-        "| of which system (kernel) | " + " | ".join(f"{s:.2f}" for s in system) + " |",
-        *([f"\npy-spy fell behind in sampling for {', '.join(behind)}: the GIL rows read low."] if behind else []),
+        *(row(c, [split.get(c, 0.0) for split, _, _ in columns]) for c in seen),
+        row("kernel: system calls, network stack, thread wake-ups", [r.system_s / n * 1000 for _, r, n in columns]),
+        row("**gunicorn CPU** (user + system, /proc)", [r.cpu_s / n * 1000 for _, r, n in columns], bold=True),
+        *([f"\npy-spy fell behind in sampling for {', '.join(behind)}."] if behind else []),
     ]
 
 
