@@ -116,12 +116,14 @@ class BackgroundStreamHandler(logging.Handler):
 
     Under load a plain StreamHandler made request threads queue on its lock while the holder waited
     for the write, then for the GIL. Here a request thread only hands the record over, without the
-    lock; the writer formats what has gathered and writes it in few calls, each of whole lines and
-    at most PIPE_BUF bytes, so the lines of workers sharing one pipe never interleave. The writer
-    finishes before a fork (a forked child gets no threads) and starts again when needed.
+    lock; the writer wakes at most 20 times a second, formats what has gathered and writes it in few
+    calls, each of whole lines and at most PIPE_BUF bytes, so the lines of workers sharing one pipe
+    never interleave. The writer finishes before a fork (a forked child gets no threads) and starts
+    again when needed.
     """
 
     PIPE_BUF = 4096
+    GATHER_SECONDS = 0.05
 
     def __init__(self, stream: TextIO | None = None) -> None:
         super().__init__()
@@ -170,7 +172,9 @@ class BackgroundStreamHandler(logging.Handler):
     def _write(self) -> None:
         while True:
             items = [self._queue.get()]
-            while len(items) < 256:
+            if isinstance(items[0], logging.LogRecord):
+                time.sleep(self.GATHER_SECONDS)  # one wake-up and a few writes for all the lines meanwhile
+            while True:
                 try:
                     items.append(self._queue.get_nowait())
                 except queue.Empty:
