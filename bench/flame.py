@@ -36,8 +36,15 @@ CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("gunicorn: poll loop, hand-off to threads", ("(gunicorn/", "(concurrent/", "(threading.py", "(selectors.py")),
 )
 OTHER = "other"
-_NAMES = [name for name, _ in CATEGORIES]
-_COLOURS = ("#e8a87c", "#d8c06a", "#9fd08a", "#7cc6c0", "#8fb3e0", "#b79be0", "#e08fb4", "#c9c9c9")
+# Colours of the flame graphs, by group of categories (anything else is grey).
+GROUPS = (
+    ("gunicorn", "#8fb3e0", ("gunicorn",)),
+    ("Flask, Werkzeug", "#e0c56a", ("Flask",)),
+    ("the page (forms, templates)", "#e39bc4", ("forms", "templates", "languages", "views")),
+    ("Cognito, TLS, tokens", "#9fd08a", ("Cognito", "TLS", "token", "sealed")),
+    ("logs, metrics, headers", "#f0a060", ("logging", "metrics", "request id", "headers", "session")),
+    ("GC, thread hand-offs", "#e06c6c", ("garbage", "thread")),
+)
 
 
 def read(path: Path) -> Counter[tuple[str, ...]]:
@@ -69,7 +76,7 @@ def split(stacks: Counter[tuple[str, ...]]) -> Counter[str]:
 
 def _colour(frame: str) -> str:
     name = category((frame,))
-    return _COLOURS[-1] if name == OTHER else _COLOURS[_NAMES.index(name) % (len(_COLOURS) - 1)]
+    return next((colour for _, colour, marks in GROUPS if any(m in name for m in marks)), "#c9c9c9")
 
 
 def svg(stacks: Counter[tuple[str, ...]], title: str, width: int = 1200, row: int = 16) -> str:
@@ -103,11 +110,17 @@ def svg(stacks: Counter[tuple[str, ...]], title: str, width: int = 1200, row: in
             x += w
 
     draw(tree, 10, 0)
-    height = (depth + 1) * row + 40
+    height = (depth + 1) * row + 60
+    legend = "".join(
+        f'<rect x="{10 + 195 * n}" y="{height - 18}" width="10" height="10" fill="{colour}"/>'
+        f'<text x="{24 + 195 * n}" y="{height - 9}">{html.escape(name)}</text>'
+        for n, (name, colour, _) in enumerate(GROUPS)
+    )
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="monospace" '
         f'font-size="11"><rect width="100%" height="100%" fill="white"/>'
-        f'<text x="10" y="18" font-size="14">{html.escape(title)} ({total} samples)</text>'
+        f'<text x="10" y="18" font-size="14">{html.escape(title)} ({total} samples; hover for a frame\'s share)</text>'
         + "".join(boxes)
+        + legend
         + "</svg>\n"
     )
