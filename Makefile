@@ -28,7 +28,10 @@ screenshots: $(VENV)/.dev $(MINISTACK_VENV)/.ready  ## the README's pictures, in
 	scripts/install-test-packages
 	$(VENV)/bin/python -m scripts.screenshots
 
-bench: $(VENV)/.dev  ## measure the app under load on loopback; writes docs/BENCHMARKS.md
+# wrk from Debian, py-spy from PyPI: tools of the bench alone, so neither is in a requirements file.
+bench: $(VENV)/.dev  ## measure the app under load on loopback; writes docs/BENCHMARKS.md and docs/profiles/
+	command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+	$(VENV)/bin/pip install $(PIP_QUIET) py-spy==0.4.3
 	$(VENV)/bin/python -m bench.run
 
 lint: $(VENV)/.dev

@@ -46,7 +46,9 @@ logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"json": {"()": "app.logs.JsonFormatter"}},
-    "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout"}},
+    "handlers": {
+        "stdout": {"class": "app.logs.BackgroundStreamHandler", "formatter": "json", "stream": "ext://sys.stdout"}
+    },
     "root": {"level": _level, "handlers": ["stdout"]},
     "loggers": {
         "gunicorn.error": {"level": _level, "handlers": ["stdout"], "propagate": False},

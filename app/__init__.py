@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, render_template
+from flask import Flask, Request, current_app, render_template
+from flask.sessions import SessionInterface
 from flask_babel import Babel
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -45,6 +46,7 @@ def create_app(environ: Mapping[str, str] | None = None, *, cognito_client: Any 
     keep_secrets_out_of_logs()
 
     app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
+    app.session_interface = NoSession()
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SECRET_KEY_FALLBACKS=list(settings.secret_key_fallbacks),
@@ -120,6 +122,17 @@ def create_app(environ: Mapping[str, str] | None = None, *, cognito_client: Any 
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
     return app
+
+
+class NoSession(SessionInterface):
+    """The app keeps nothing between requests in a cookie (app.views), so there is no session to open.
+
+    Flask's default opened one on every request: a signing serializer built, the cookies parsed.
+    Flask gives each request a NullSession instead, which refuses to be written to.
+    """
+
+    def open_session(self, app: Flask, request: Request) -> None:
+        return None
 
 
 def load_configuration(env: Mapping[str, str]) -> tuple[Settings, Declaration]:

@@ -1,5 +1,4 @@
-"""The benchmark harness: `python -m bench.run` measures the app under gunicorn on loopback.
-
-Everything it needs (a Cognito stand-in, the app, a bare Flask app to compare with, the load
-generator) runs on this machine, so a figure can be reproduced anywhere with one command.
+"""The benchmark: `python -m bench.run` (run.py) measures the app under gunicorn on loopback with wrk
+(page.lua, signup.lua) against a Cognito stand-in (upstream.py, tls.py), next to bare_app.py; report.py
+writes the tables of docs/BENCHMARKS.md and flame.py the profiles' flame graphs.
 """

@@ -1,16 +1,11 @@
-"""`python -m bench.run`: benchmark the app under gunicorn on loopback and write docs/BENCHMARKS.md.
+"""`python -m bench.run`: the app under gunicorn on loopback, next to a bare Flask app; writes docs/BENCHMARKS.md.
 
-One command, about five minutes, everything on this machine:
-
-1. a Cognito stand-in (bench/upstream.py) on HTTPS with a certificate made for this run;
-2. the app under gunicorn with its production configuration (gunicorn.conf.py), pointed at it;
-3. wrk driving what a browser does: the form, the post, the redirect (bench/signup.lua);
-4. the same gunicorn settings serving a bare Flask app with the app's page (bench/bare_app.py).
-
-Measurements, in order: memory after 10k and 50k requests of sign-ups (which also warms the app
-up), GET /signup, complete sign-ups at 0 ms and then 100 ms added upstream latency, a CPU profile
-of the same steps (bench/profile.py), and GET /signup on the bare app. Every child process runs
-in its own session and is stopped on exit, Ctrl-C included.
+Both run with the Procfile's command and gunicorn.conf.py against a Cognito stand-in on HTTPS
+(bench/upstream.py); wrk drives them with bench/page.lua and bench/signup.lua. Whatever is
+compared is measured in alternating slices, so a shared machine's drift in speed falls on both.
+Then py-spy (`record --native --gil`) samples the workers under the same loads: docs/profiles/*.svg
+and the table of where each request's CPU goes.
+`--quick` measures for a fraction of the time and writes nothing; `--no-profile` leaves py-spy out.
 """
 
 from __future__ import annotations
@@ -18,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -25,237 +21,327 @@ import tempfile
 import time
 import urllib.request
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
-from bench import cpu, load, machine, processes, report, server, tls, upstream
-from local import emulator
+from bench import flame, tls, upstream
+from bench.report import report
+from local.emulator import free_port, wait_until_up
+from local.procfile import web_command
 
-ROOT = server.ROOT
-OUTPUT = ROOT / "docs" / "BENCHMARKS.md"
-USERS = 64  # concurrent browsers, and connections for the page measurements
-WARMUP_S = 3
-PAGE_S = 15
-FLOW_SLICE_S = 5  # the latencies take turns in slices this long...
-FLOW_ROUNDS = 4  # ...this many times each, so a machine that speeds up or slows down affects both alike
-LATENCIES_MS = (0, 100)
-MEMORY_MARKS = (10_000, 50_000)
-MEMORY_LIMIT_S = 300  # the memory phase gives up after this, and the report says how far it got
+ROOT = Path(__file__).resolve().parent.parent
+HERE = ROOT / "bench"
+DOCS = ROOT / "docs"
+TICKS = os.sysconf("SC_CLK_TCK")
+USERS = 64
 CLIENT_ID = "benchclient"
-# The operator's own choice of workers and threads is kept (and shown); nothing else leaks in.
-PASSED_THROUGH = ("SIGNUP_WORKERS", "SIGNUP_THREADS")
+MEMORY_MARKS = (10_000, 50_000)
+PROFILE_RATE = 100
 
 
 @dataclass
-class Bench:
-    """What the phases share, and everything measured so far."""
+class Run:
+    """One wrk run and the CPU the servers used meanwhile."""
 
-    wrk: str
-    upstream: upstream.Handle
-    tmp: Path
-    results: report.Results = field(default_factory=lambda: report.Results(users=USERS, warmup_s=WARMUP_S))
-
-    def record(self, label: str, result: load.Result) -> load.Result:
-        self.results.runs.append((label, result))
-        return result
-
-    def measure(self, label: str, app: server.Gunicorn, argv: list[str]) -> report.Measured:
-        meter = cpu.Meter({"gunicorn": app.pids, "stand-in": lambda: [self.upstream.process.pid]})
-        meter.start()
-        result = self.record(label, load.run(argv))
-        return report.Measured(result=result, cpu=meter.stop())
+    label: str
+    seconds: float
+    requests: int
+    failed: int
+    signups: int = 0
+    cpu_s: float = 0.0  # gunicorn: master and workers, user + system
+    system_s: float = 0.0
+    machine_cores: float = 0.0  # the whole machine's busy cores meanwhile
+    flow_ms: tuple[float, ...] = ()
 
 
-def app_environment(bench: Bench, cert: tls.Certificate, client_secret: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("COGNITO_", "SIGNUP_", "AWS_"))}
-    env.update({k: os.environ[k] for k in PASSED_THROUGH if os.environ.get(k)})
-    env.update(
-        COGNITO_REGION="us-east-1",
-        COGNITO_USER_POOL_ID="us-east-1_Bench1",
-        COGNITO_CLIENT_ID=CLIENT_ID,
-        COGNITO_CLIENT_SECRET=client_secret,
-        COGNITO_ENDPOINT_URL=bench.upstream.url,
-        AWS_CA_BUNDLE=str(cert.cert),
-        SECRET_KEY=secrets.token_urlsafe(32),
-        SIGNUP_CONFIG="config/signup.toml",
-        SIGNUP_BIND=f"127.0.0.1:{emulator.free_port()}",
-        SIGNUP_RATELIMIT_ENABLED="0",
-        SIGNUP_MIN_FILL_SECONDS="0",
-    )
-    return env
+class Gunicorn:
+    """A WSGI app started as production starts it (the Procfile's command, gunicorn.conf.py)."""
+
+    def __init__(self, target: str, env: dict[str, str], log: Path) -> None:
+        self.port = free_port()
+        launched = time.monotonic()
+        with open(log, "wb") as output:
+            self.process = subprocess.Popen(
+                web_command(app=target),
+                cwd=ROOT,
+                env={**env, "SIGNUP_BIND": f"127.0.0.1:{self.port}"},
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # a Ctrl-C reaches the harness only, which stops this in order
+            )
+        wait_until_up(f"{self.url}/healthz", self.process, timeout=60)
+        self.start_s = time.monotonic() - launched
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def workers(self) -> list[int]:
+        pids = []
+        for entry in Path("/proc").iterdir():
+            try:
+                if entry.name.isdigit() and int(_stat(int(entry.name))[1]) == self.process.pid:
+                    pids.append(int(entry.name))
+            except (OSError, IndexError):
+                continue
+        return sorted(pids)
+
+    def cpu(self) -> tuple[float, float]:
+        """(user + system, system) CPU seconds of the master and its workers."""
+        total = system = 0
+        for pid in (self.process.pid, *self.workers()):
+            try:
+                fields = _stat(pid)
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])
+            system += int(fields[12])
+        return total / TICKS, system / TICKS
+
+    def worker_rss_mib(self) -> list[float]:
+        return [_rss_kib(pid) / 1024 for pid in self.workers()]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=25)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
 
 
-def page_phase(bench: Bench, app: server.Gunicorn, label: str) -> report.Measured:
-    def argv(seconds: float) -> list[str]:
-        return load.command(bench.wrk, f"{app.url}/signup", "page.lua", seconds=seconds, threads=2, connections=USERS)
-
-    bench.record(f"{label}, warm-up", load.run(argv(WARMUP_S)))
-    measured = bench.measure(label, app, argv(PAGE_S))
-    say(f"  {label}: {measured.result.requests_per_s:.0f} requests/s, p99 {measured.result.p99_ms:.1f} ms")
-    return measured
+def _stat(pid: int) -> list[str]:
+    text = Path(f"/proc/{pid}/stat").read_text()
+    return text[text.rindex(")") + 2 :].split()  # fields from the third on: [1] is the parent
 
 
-def flow_phases(bench: Bench, app: server.Gunicorn) -> dict[int, report.Measured]:
-    """Complete sign-ups at each upstream latency, measured in alternating slices.
-
-    A shared virtual machine's speed drifts by tens of percent within minutes; measuring one latency
-    after the other would credit that drift to the latency. Taking turns spreads it over both.
-    """
-
-    def argv(seconds: float, tag: str) -> list[str]:
-        return load.command(
-            bench.wrk, app.url, "signup.lua", seconds=seconds, threads=USERS, connections=USERS, args=(tag,)
-        )
-
-    slices: dict[int, list[report.Measured]] = {latency: [] for latency in LATENCIES_MS}
-    for latency in LATENCIES_MS:
-        bench.upstream.set_latency(latency)
-        bench.record(f"sign-ups, {latency} ms upstream, warm-up", load.run(argv(WARMUP_S, f"w{latency}")))
-    for turn in range(FLOW_ROUNDS):
-        for latency in LATENCIES_MS:
-            bench.upstream.set_latency(latency)
-            label = f"sign-ups, {latency} ms upstream, slice {turn + 1} of {FLOW_ROUNDS}"
-            slices[latency].append(bench.measure(label, app, argv(FLOW_SLICE_S, f"m{latency}-{turn}")))
-    flows = {latency: report.combined(measured) for latency, measured in slices.items()}
-    for latency, measured in flows.items():
-        result = measured.result
-        say(
-            f"  {latency} ms upstream: {result.signups_per_s:.0f} sign-ups/s, "
-            f"p50 {load.percentile(result.flow_ms, 50):.0f} ms, p99 {load.percentile(result.flow_ms, 99):.0f} ms"
-        )
-    return flows
-
-
-def memory_phase(bench: Bench, app: server.Gunicorn) -> report.Memory:
-    """Sign-ups at 0 ms latency until the app has served 10k, then 50k requests; RSS at each mark."""
-    bench.upstream.set_latency(0)
-    argv = load.command(
-        bench.wrk, app.url, "signup.lua", seconds=MEMORY_LIMIT_S, threads=USERS, connections=USERS, args=("mem",)
-    )
-    process = load.start(argv)
-    memory = report.Memory()
-    try:
-        for mark in MEMORY_MARKS:
-            while (served := app.requests_served()) < mark and process.poll() is None:
-                time.sleep(0.05)
-            memory.marks.append((mark, served, app.worker_rss_kib()))
-            say(f"  after {served} requests: worker RSS {sorted(memory.marks[-1][2].values())} KiB")
-    except BaseException:
-        process.kill()
-        process.wait()
-        raise
-    result = load.finish(process, argv, early=True)
-    bench.record(f"memory: sign-ups until {MEMORY_MARKS[-1]} requests", result)
-    return memory
-
-
-def profile_phase(env: dict[str, str]) -> dict[str, Any]:
-    """The CPU split of the same steps, in-process, against the same stand-in."""
-    answer = subprocess.run(
-        [sys.executable, "-m", "bench.profile"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
-    )
-    if answer.returncode != 0:
-        say(f"  profile failed:\n{answer.stderr[-2000:]}")
-        return {}
-    return dict(json.loads(answer.stdout))
-
-
-def fetch(url: str) -> bytes:
-    with urllib.request.urlopen(url, timeout=10) as answer:
-        return bytes(answer.read())
-
-
-def run_app(bench: Bench, env: dict[str, str], stack: ExitStack) -> bytes:
-    results = bench.results
-    say("Starting the app under gunicorn")
-    app = server.start("wsgi:app", env, bench.tmp / "app.log")
-    stack.callback(app.stop)
-    results.gunicorn = server.settings(env)
-    results.app_start = report.Start(app.launch_to_ready_s, app.launch_to_workers_s, app.worker_fork_offsets_s())
-    say(f"  answered /healthz {app.launch_to_ready_s:.2f} s after launch")
-    page = fetch(f"{app.url}/signup")
-
-    say(f"Memory: sign-ups until {MEMORY_MARKS[-1]} requests")
-    results.memory = memory_phase(bench, app)
-    say("GET /signup")
-    results.page_app = page_phase(bench, app, "GET /signup, app")
-    say(f"Complete sign-ups, {USERS} users, {' and '.join(map(str, LATENCIES_MS))} ms upstream latency in turns")
-    results.flows = flow_phases(bench, app)
-    results.memory.final = (app.requests_served(), app.worker_rss_kib())
-    bench.upstream.set_latency(0)
-    say("Profile of the same steps (in-process, cProfile)")
-    results.profile = profile_phase(env)
-    results.upstream_stats = bench.upstream.stats()
-    app.stop()
-    return page
-
-
-def run_bare(bench: Bench, env: dict[str, str], page: bytes, stack: ExitStack) -> None:
-    say("Starting the bare Flask app under the same gunicorn settings")
-    page_file = bench.tmp / "signup.html"
-    page_file.write_bytes(page)
-    bare_env = {**env, "BENCH_BARE_PAGE": str(page_file), "SIGNUP_BIND": f"127.0.0.1:{emulator.free_port()}"}
-    bare = server.start("bench.bare_app:app", bare_env, bench.tmp / "bare.log")
-    stack.callback(bare.stop)
-    bench.results.bare_start_s = bare.launch_to_ready_s
-    if fetch(f"{bare.url}/signup") != page:
-        raise RuntimeError("the bare app does not return the app's page byte for byte")
-    bench.results.page_bare = page_phase(bench, bare, "GET /signup, bare Flask")
-    bare.stop()
-
-
-def main() -> int:
-    signal.signal(signal.SIGTERM, _interrupted)
-    started = time.monotonic()
-    wrk = load.ensure_wrk()
-    with tempfile.TemporaryDirectory(prefix="signup-bench-") as directory, ExitStack() as stack:
-        tmp = Path(directory)
-        cert = tls.self_signed(tmp)
-        client_secret = secrets.token_urlsafe(32)
-        say("Starting the Cognito stand-in")
-        stand_in = upstream.Handle(
-            port=emulator.free_port(),
-            cert=str(cert.cert),
-            key=str(cert.key),
-            client_id=CLIENT_ID,
-            client_secret=client_secret,
-            log=str(tmp / "upstream.log"),
-        )
-        stack.callback(processes.stop, stand_in.process)
-        stand_in.wait_until_up()
-        bench = Bench(wrk=wrk, upstream=stand_in, tmp=tmp)
-        env = app_environment(bench, cert, client_secret)
-        try:
-            page = run_app(bench, env, stack)
-            run_bare(bench, env, page, stack)
-        except Exception:
-            for log in ("app.log", "bare.log", "upstream.log"):
-                if (tmp / log).exists():
-                    print(f"--- last lines of {log}:\n" + "\n".join((tmp / log).read_text().splitlines()[-30:]))
-            raise
-        results = bench.results
-        results.machine = machine.describe(wrk)
-        results.commands = machine.commands(env)
-        results.wall_s = time.monotonic() - started
-    text = report.render(results)
-    OUTPUT.write_text(text)
-    print("\n" + text)
-    print(f"Written to {OUTPUT.relative_to(ROOT)}")
+def _rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
     return 0
+
+
+def _machine_busy() -> tuple[int, int]:
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    return sum(values) - values[3] - values[4], sum(values)
+
+
+def wrk(label: str, server: Gunicorn, script: str, seconds: float, *args: str) -> Run:
+    """Run wrk with one of the Lua scripts; page.lua shares two threads, signup.lua needs one per user."""
+    threads = USERS if script == "signup.lua" else 2
+    path = "/signup" if script == "page.lua" else ""
+    argv = ["wrk", f"-t{threads}", f"-c{USERS}", f"-d{seconds:g}s", "--timeout=10s", "-s", str(HERE / script)]
+    cpu, system, machine = *server.cpu(), _machine_busy()
+    output = subprocess.run([*argv, server.url + path, "--", *args], capture_output=True, text=True, check=True).stdout
+    cpu_after, system_after = server.cpu()
+    busy, total = (now - before for now, before in zip(_machine_busy(), machine, strict=True))
+    line = next(line for line in output.splitlines() if line.startswith("BENCH "))
+    data = json.loads(line.removeprefix("BENCH "))
+    failed = sum(data[key] for key in ("connect", "read", "write", "timeout", "status")) + data.get("unexpected", 0)
+    return Run(
+        label,
+        data["duration_us"] / 1e6,
+        data["requests"],
+        failed,
+        data.get("completed", 0),
+        cpu_after - cpu,
+        system_after - system,
+        busy / max(total, 1) * (os.cpu_count() or 1),
+        tuple(data.get("flow_ms", ())),
+    )
+
+
+def sum_runs(label: str, runs: list[Run]) -> Run:
+    return Run(
+        label,
+        sum(r.seconds for r in runs),
+        sum(r.requests for r in runs),
+        sum(r.failed for r in runs),
+        sum(r.signups for r in runs),
+        sum(r.cpu_s for r in runs),
+        sum(r.system_s for r in runs),
+        sum(r.machine_cores * r.seconds for r in runs) / max(sum(r.seconds for r in runs), 1e-9),
+        tuple(ms for r in runs for ms in r.flow_ms),
+    )
+
+
+def profile(name: str, server: Gunicorn, script: str, seconds: float, out: Path, *args: str) -> dict[str, Any]:
+    """py-spy on every worker while wrk runs: the samples of whichever thread holds each worker's GIL."""
+    raw = out / f"{name}.txt"
+    spy = subprocess.Popen(
+        [
+            _py_spy(),
+            "record",
+            "--native",
+            "--gil",
+            "--subprocesses",
+            f"--rate={PROFILE_RATE}",
+            "--format=raw",
+            f"--duration={seconds + 1:g}",
+            f"--output={raw}",
+            f"--pid={server.process.pid}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(0.5)  # attached before the load starts
+    run = wrk(f"profile: {name}", server, script, seconds, *args)
+    _, errors = spy.communicate()
+    stacks = flame.read(raw)
+    raw.unlink()
+    (out / f"{name}.svg").write_text(flame.svg(stacks, f"{name}: py-spy record --native --gil"))
+    return {"run": run, "split": flame.split(stacks), "behind": "behind in sampling" in errors}
+
+
+def _py_spy() -> str:
+    found = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or shutil.which("py-spy")
+    if found is None:
+        raise SystemExit("The bench needs py-spy: `make bench` installs it (pip install py-spy).")
+    return found
+
+
+class Bench:
+    """The servers of one run and everything measured so far."""
+
+    def __init__(self, tmp: Path, stack: ExitStack, quick: bool) -> None:
+        self.tmp, self.quick = tmp, quick
+        self.slice_s, self.rounds = (3, 2) if quick else (5, 4)
+        self.results: dict[str, Any] = {"load": os.getloadavg()}
+        self.runs: list[Run] = []
+        cert = tls.self_signed(tmp)
+        secret = secrets.token_urlsafe(32)
+        self.stand_in = upstream.Handle(
+            port=free_port(), cert=str(cert.cert), key=str(cert.key), client_id=CLIENT_ID, client_secret=secret,
+            log=str(tmp / "upstream.log"),
+        )  # fmt: skip
+        stack.callback(_stop, self.stand_in.process)
+        self.stand_in.wait_until_up()
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("COGNITO_", "SIGNUP_", "AWS_"))}
+        env.update({k: os.environ[k] for k in ("SIGNUP_WORKERS", "SIGNUP_THREADS") if k in os.environ})
+        env.update(
+            COGNITO_REGION="us-east-1",
+            COGNITO_USER_POOL_ID="us-east-1_Bench1",
+            COGNITO_CLIENT_ID=CLIENT_ID,
+            COGNITO_CLIENT_SECRET=secret,
+            COGNITO_ENDPOINT_URL=self.stand_in.url,
+            AWS_CA_BUNDLE=str(cert.cert),
+            SECRET_KEY=secrets.token_urlsafe(32),
+            SIGNUP_CONFIG="config/signup.toml",
+            SIGNUP_RATELIMIT_ENABLED="0",  # every sign-up comes from one address...
+            SIGNUP_MIN_FILL_SECONDS="0",  # ...within milliseconds of the form
+        )
+        self.app = Gunicorn("wsgi:app", env, tmp / "app.log")
+        stack.callback(self.app.stop)
+        with urllib.request.urlopen(f"{self.app.url}/signup", timeout=10) as answer:
+            (tmp / "signup.html").write_bytes(answer.read())
+        self.bare = Gunicorn(
+            "bench.bare_app:app", {**env, "BENCH_BARE_PAGE": str(tmp / "signup.html")}, tmp / "bare.log"
+        )
+        stack.callback(self.bare.stop)
+        self.results.update(start_s=self.app.start_s, bare_start_s=self.bare.start_s, settings=_settings(env, tmp))
+
+    def wrk(self, label: str, server: Gunicorn, script: str, seconds: float, *args: str) -> Run:
+        self.runs.append(run := wrk(label, server, script, seconds, *args))
+        return run
+
+    def signups_and_memory(self) -> None:
+        """Sign-ups at 0 and 100 ms upstream in turns, until the app has served the memory marks."""
+        marks = (2_000, 5_000) if self.quick else MEMORY_MARKS
+        flows: dict[int, list[Run]] = {0: [], 100: []}
+        rss: list[tuple[int, list[float]]] = []
+        served = n = 0
+        while len(rss) < len(marks) or n < 2 * self.rounds + 2:
+            latency = (0, 100)[n % 2]
+            self.stand_in.set_latency(latency)
+            label = f"sign-ups, {latency} ms upstream, slice {n // 2 + 1}" + (", warm-up" if n < 2 else "")
+            run = self.wrk(label, self.app, "signup.lua", self.slice_s, f"s{n}")
+            if n >= 2:
+                flows[latency].append(run)
+            served += run.requests
+            if len(rss) < len(marks) and served >= marks[len(rss)]:
+                rss.append((served, self.app.worker_rss_mib()))
+            n += 1
+            say(f"  {run.label}: {run.signups / run.seconds:.0f} sign-ups/s, {served} requests so far")
+        self.stand_in.set_latency(0)
+        self.results["flows"] = {latency: sum_runs(f"{latency} ms", slices) for latency, slices in flows.items()}
+        self.results["rss"] = rss
+
+    def pages(self) -> None:
+        """GET /signup from the app and from the bare app, in turns."""
+        pages: dict[str, list[Run]] = {"app": [], "bare": []}
+        servers = (("app", self.app), ("bare", self.bare))
+        for name, server in servers:
+            self.wrk(f"GET /signup, {name}, warm-up", server, "page.lua", 3)
+        for turn in range(self.rounds):
+            for name, server in servers:
+                run = self.wrk(f"GET /signup, {name}, slice {turn + 1}", server, "page.lua", self.slice_s)
+                pages[name].append(run)
+                say(f"  {run.label}: {run.requests / run.seconds:.0f} requests/s")
+        self.results["pages"] = {name: sum_runs(name, slices) for name, slices in pages.items()}
+
+    def profiles(self) -> None:
+        out = self.tmp if self.quick else DOCS / "profiles"
+        out.mkdir(exist_ok=True)
+        seconds = self.slice_s * 2
+        self.results["profiles"] = profiles = {
+            "app-get-signup": profile("app-get-signup", self.app, "page.lua", seconds, out),
+            "bare-get-signup": profile("bare-get-signup", self.bare, "page.lua", seconds, out),
+            "app-signup": profile("app-signup", self.app, "signup.lua", seconds, out, "p"),
+        }
+        self.runs.extend(p["run"] for p in profiles.values())
+
+
+def measure(quick: bool) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="signup-bench-") as directory, ExitStack() as stack:
+        bench = Bench(Path(directory), stack, quick)
+        say("Sign-ups at 0 and 100 ms upstream, in turns, until the app has served 50k requests")
+        bench.signups_and_memory()
+        say("GET /signup, the app and the bare app in turns")
+        bench.pages()
+        if "--no-profile" not in sys.argv:
+            say("Profiles: py-spy record --native --gil")
+            bench.profiles()
+        bench.results.update(runs=bench.runs, stand_in=bench.stand_in.stats())
+        return bench.results
+
+
+def _settings(env: dict[str, str], tmp: Path) -> str:
+    """Workers, threads and keep-alive as gunicorn.conf.py sets them under this environment."""
+    code = "import runpy; c = runpy.run_path('gunicorn.conf.py'); print(c['workers'], c['threads'], c['keepalive'])"
+    env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(tmp / "settings")}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    workers, threads, keepalive = out.stdout.split()
+    return f"{workers} workers × {threads} threads (gthread), keep-alive {keepalive} s"
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    process.wait(timeout=10)
 
 
 def say(message: str) -> None:
     print(message, flush=True)
 
 
-def _interrupted(signum: int, frame: object) -> NoReturn:
-    raise KeyboardInterrupt
+def main() -> int:
+    quick = "--quick" in sys.argv
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(130))
+    if shutil.which("wrk") is None:
+        raise SystemExit("The bench needs wrk: apt-get install wrk (make bench does).")
+    started = time.monotonic()
+    results = measure(quick)
+    results["minutes"] = (time.monotonic() - started) / 60
+    results["before"] = json.loads((HERE / "before.json").read_text())
+    text = report(results)
+    if not quick:
+        (DOCS / "BENCHMARKS.md").write_text(text)
+    print(text)
+    return 0
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        print("\nInterrupted: every process the bench started has been stopped.", file=sys.stderr)
-        sys.exit(130)
+    sys.exit(main())
