@@ -83,12 +83,14 @@ def create_app(environ: Mapping[str, str] | None = None, *, cognito_client: Any 
     limiter = RateLimiter(
         settings.ratelimit_storage_uri, settings.rate_limits or {}, enabled=settings.ratelimit_enabled
     )
+    tokens = FormTokens(settings.secret_key, settings.secret_key_fallbacks)
     app.extensions["signup"] = Components(
         settings=settings,
         declaration=declaration,
+        tokens=tokens,
         forms=build_forms(
             declaration,
-            tokens=FormTokens(settings.secret_key, settings.secret_key_fallbacks),
+            tokens=tokens,
             advanced_security=settings.advanced_security,
             check_deliverability=settings.check_email_deliverability,
         ),

@@ -9,6 +9,7 @@ from markupsafe import Markup
 
 from app.bots import BotGuard
 from app.cognito import CognitoSignup
+from app.csrf import FormTokens
 from app.declaration import Declaration
 from app.flow import FlowSeal
 from app.forms import FormClasses
@@ -23,6 +24,7 @@ class Components:
 
     settings: Settings
     declaration: Declaration
+    tokens: FormTokens
     forms: FormClasses
     service: CognitoSignup
     steps: Steps
@@ -33,6 +35,8 @@ class Components:
     theme_version: str
     # The visible fields of untouched forms, by form class and language (app.pages.form_fields).
     rendered_fields: dict[tuple[type, str], Markup] = field(default_factory=dict)
+    # The untouched sign-up page, by language and whether the language is in its links (app.pages.kept_signup_page).
+    rendered_pages: dict[tuple[str, str | None], str] = field(default_factory=dict)
 
 
 def current() -> Components:

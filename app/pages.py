@@ -12,7 +12,7 @@ from typing import Any
 
 import phonenumbers
 from babel import Locale
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, current_app, g, render_template, request, url_for
 from flask_babel import get_locale, get_translations, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -26,13 +26,14 @@ from app.components import current
 from app.declaration import field_name
 from app.errors import SignupError
 from app.flow import Flow
-from app.i18n import language_names
+from app.i18n import language_names, select_locale
 from app.invite import Invitation
 from app.passwords import SYMBOLS, needs
 
 bp = Blueprint("pages", __name__)
 
 PageResponse = tuple[str, int, dict[str, str]]
+_KEPT_PAGE_SLOT = "\x00slot\x00"  # where a kept page's form token goes; no rendered page holds a NUL
 MAX_PREFILL_LENGTH = 256
 
 
@@ -66,6 +67,35 @@ def signup(
     if closed and not notice:
         notice = messages.text("invitation_needed")
     return _form_page("signup.html", form, error, notice=notice, closed=closed)
+
+
+def kept_signup_page(query: Mapping[str, str]) -> PageResponse | None:
+    """The sign-up page as most visitors first see it, rendered once per language and kept; None
+    for a visit that needs its own page.
+
+    Building the form and rendering the page is most of what a page view costs, and only the form
+    token differs from one visitor to the next: it goes into the kept page. A visit whose links
+    carry more than the language (a return address, attribution, a sign-in state), that fills the
+    form in, that needs an invitation, or that comes under another script root gets its own page:
+    what is kept depends on nothing a request can choose but the language.
+    """
+    parts = current()
+    carried = g.get("carried", {})
+    declaration = parts.declaration
+    if (
+        set(carried) - {"lang"}
+        or request.script_root
+        or declaration.invitation_required
+        or any(query.get(name) for name in declaration.prefill)
+    ):
+        return None
+    key = (select_locale(), carried.get("lang"))  # the language's code, without building its Locale
+    kept = parts.rendered_pages
+    if key not in kept:
+        form = parts.forms.signup()
+        page, _, _ = signup(form)
+        kept[key] = page.replace(form.csrf_token.current_token, _KEPT_PAGE_SLOT)
+    return kept[key].replace(_KEPT_PAGE_SLOT, parts.tokens.make(parts.forms.signup.Meta.form_name)), 200, {}
 
 
 def fill_in(form: FlaskForm, invitation: Invitation | None, query: Mapping[str, str]) -> None:

@@ -75,6 +75,10 @@ def index() -> Response:
 def signup() -> Any:
     parts = current()
     invitation, problem = _invitation()
+    if request.method == "GET" and invitation is None and problem is None:
+        kept = pages.kept_signup_page(request.args)
+        if kept is not None:
+            return kept
     form = parts.forms.signup()
     if request.method == "GET":
         pages.fill_in(form, invitation, request.args)
