@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from flask import Request
 from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous.encoding import base64_encode
 from wtforms import Field, Form
 from wtforms.csrf.core import CSRF
 from wtforms.validators import ValidationError
@@ -32,12 +33,24 @@ log = logging.getLogger(__name__)
 FORM_MAX_AGE = 24 * 3600
 
 
+class _Uncompressed(URLSafeTimedSerializer):
+    """itsdangerous' URL-safe tokens without its attempt to compress them.
+
+    A form token holds a few bytes, which never compress, and the attempt (zlib sets up a deflate
+    state of a few hundred KiB a call) was most of what making a token cost. Reading is unchanged,
+    so tokens made either way are read the same, by any instance.
+    """
+
+    def dump_payload(self, obj: Any) -> bytes:
+        return base64_encode(self.serializer.dumps(obj, **self.serializer_kwargs))
+
+
 class FormTokens:
     """Makes and checks the signed per-form tokens."""
 
     def __init__(self, secret_key: str, fallbacks: tuple[str, ...] = (), max_age: int = FORM_MAX_AGE) -> None:
         # itsdangerous signs with the last key and accepts any of them.
-        self._serializer = URLSafeTimedSerializer([*fallbacks, secret_key], salt="form-token")
+        self._serializer = _Uncompressed([*fallbacks, secret_key], salt="form-token")
         self.max_age = max_age
 
     def make(self, form_name: str) -> str:

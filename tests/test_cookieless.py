@@ -8,11 +8,12 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from itsdangerous import URLSafeTimedSerializer
 
 from app import csrf, flow
 from app.flow import Flow
 
-from .conftest import SIGNUP, StrictStubber, app_with, csrf_token, form_action, submit, text
+from .conftest import SECRET_KEY, SIGNUP, StrictStubber, app_with, csrf_token, form_action, submit, text
 
 SIGNED_UP = {
     "UserConfirmed": False,
@@ -117,6 +118,18 @@ def test_a_form_token_made_for_another_form_or_with_another_key_is_refused(stubb
         path = "/signup" if form == "signup" else "/signup/confirm"
         answer = client.post(path, data={**SIGNUP, "code": "123456", "csrf_token": token})
         assert answer.status_code == 400
+
+
+def test_form_tokens_pass_both_ways_between_this_release_and_earlier_ones_during_a_rolling_deploy(
+    stubber: StrictStubber,
+) -> None:
+    earlier = URLSafeTimedSerializer([SECRET_KEY], salt="form-token")  # as earlier releases made tokens
+    token = earlier.dumps(["signup", round(time.time(), 2)])
+    stubber.add_response("sign_up", SIGNED_UP)
+    answer = app_with(stubber).test_client().post("/signup", data={**SIGNUP, "csrf_token": token})
+    assert answer.status_code == 302
+    made_now = csrf.FormTokens(SECRET_KEY).make("signup")
+    assert earlier.loads(made_now)[0] == "signup"  # an instance not yet replaced reads this one's
 
 
 def test_a_rotated_key_keeps_sign_ups_in_progress_going(stubber: StrictStubber) -> None:
