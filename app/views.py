@@ -43,7 +43,10 @@ def refuse_other_sites() -> None:
 def read_carried_values() -> None:
     """The language, an allowed return address, the site's sign-in state, an invitation and the
     declared attribution parameters, kept through the flow in every address."""
-    carried = {}
+    carried: dict[str, str] = {}
+    g.carried = carried
+    if not request.args:  # most page views, and every health check
+        return
     if request.args.get("lang") in current_app.config["LANGUAGES"]:
         carried["lang"] = request.args["lang"]
     return_to = safe_return_url(request.args.get("return_to", ""), current().settings.allowed_return_urls)
@@ -57,7 +60,6 @@ def read_carried_values() -> None:
         value = _printable(request.args.get(attribution.parameter, ""), attribution.max_length)
         if value:
             carried[attribution.parameter] = value
-    g.carried = carried
 
 
 @bp.url_defaults
