@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -257,8 +257,7 @@ def parse_declaration(data: Mapping[str, Any], source: str = "declaration") -> D
     def problem(message: str) -> None:
         problems.append(f"{source}: {message}")
 
-    for key in sorted(set(data) - _TOP_KEYS):
-        problem(f"unknown key {key!r}")
+    _refuse_unknown_keys(data, _TOP_KEYS, "", problem)
 
     username = data.get("username", "username")
     if username not in ("username", "email", "phone_number"):
@@ -340,21 +339,32 @@ def _parse_phone_regions(data: Mapping[str, Any], problem: Any) -> tuple[str | N
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,30}")
 _CARRIED = {"lang", "return_to", "state", "flow", "invite"}  # the query parameters the flow itself carries
 _PARAMETER = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+_CONSENT_KEYS = {"name", "label", "version", "attribute", "required"}
+_ATTRIBUTION_KEYS = {"parameter", "attribute", "max_length"}
 LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")  # [text](https://...) in a consent's label
 
 
-def _parse_consents(raw: Any, problem: Any) -> tuple[Consent, ...]:
+def _refuse_unknown_keys(table: Mapping[str, Any], known: Set[str], where: str, problem: Any) -> None:
+    """A misspelt key would otherwise be ignored without a word."""
+    for key in sorted(set(table) - known):
+        problem(f"{where}unknown key {key!r}")
+
+
+def _array_of_tables(raw: Any, name: str, problem: Any) -> list[Mapping[str, Any]]:
     if not isinstance(raw, list) or not all(isinstance(entry, Mapping) for entry in raw):
-        problem("consents must be an array of tables ([[consents]])")
-        return ()
+        problem(f"{name} must be an array of tables ([[{name}]])")
+        return []
+    return raw
+
+
+def _parse_consents(raw: Any, problem: Any) -> tuple[Consent, ...]:
     consents = []
-    for entry in raw:
+    for entry in _array_of_tables(raw, "consents", problem):
         name = entry.get("name")
         if not isinstance(name, str) or not _NAME.fullmatch(name):
             problem(f"consent {name!r}: name must be lowercase letters, digits and '_', such as 'terms'")
             continue
-        for key in sorted(set(entry) - {"name", "label", "version", "attribute", "required"}):
-            problem(f"consent {name!r}: unknown key {key!r}")
+        _refuse_unknown_keys(entry, _CONSENT_KEYS, f"consent {name!r}: ", problem)
         label = _text(entry, "label", f"consent {name}", problem)
         if not label:
             problem(f"consent {name!r}: label is required")
@@ -376,19 +386,15 @@ def _parse_consents(raw: Any, problem: Any) -> tuple[Consent, ...]:
 
 
 def _parse_attribution(raw: Any, problem: Any) -> tuple[Attribution, ...]:
-    if not isinstance(raw, list) or not all(isinstance(entry, Mapping) for entry in raw):
-        problem("attribution must be an array of tables ([[attribution]])")
-        return ()
     found = []
-    for entry in raw:
+    for entry in _array_of_tables(raw, "attribution", problem):
         parameter = entry.get("parameter")
         if not isinstance(parameter, str) or not _PARAMETER.fullmatch(parameter):
             problem(f"attribution {parameter!r}: parameter must be a query parameter's name, such as 'utm_source'")
             continue
         if parameter in _CARRIED:
             problem(f"attribution {parameter!r}: the app uses this parameter itself; choose another name")
-        for key in sorted(set(entry) - {"parameter", "attribute", "max_length"}):
-            problem(f"attribution {parameter!r}: unknown key {key!r}")
+        _refuse_unknown_keys(entry, _ATTRIBUTION_KEYS, f"attribution {parameter!r}: ", problem)
         attribute, limit = entry.get("attribute"), entry.get("max_length", 100)
         if attribute is not None and (not isinstance(attribute, str) or not _is_custom_name(attribute)):
             problem(f"attribution {parameter!r}: attribute must be a custom attribute, such as 'custom:utm_source'")
@@ -409,8 +415,7 @@ def _parse_policy(raw: Any, problem: Any) -> PasswordPolicy:
     if not isinstance(raw, Mapping):
         problem("password_policy must be a table")
         return PasswordPolicy()
-    for key in sorted(set(raw) - _POLICY_KEYS):
-        problem(f"password_policy: unknown key {key!r}")
+    _refuse_unknown_keys(raw, _POLICY_KEYS, "password_policy: ", problem)
     minimum = raw.get("minimum_length", 8)
     if not isinstance(minimum, int) or isinstance(minimum, bool) or not 6 <= minimum <= 99:
         problem("password_policy.minimum_length must be a whole number from 6 to 99, as in Cognito")
@@ -440,8 +445,7 @@ def _parse_attributes(raw: Any, problem: Any) -> tuple[Attribute, ...]:
             problem(f"attribute {name!r} is declared twice")
             continue
         seen.add(name)
-        for key in sorted(set(entry) - _ATTRIBUTE_KEYS):
-            problem(f"attribute {name!r}: unknown key {key!r}")
+        _refuse_unknown_keys(entry, _ATTRIBUTE_KEYS, f"attribute {name!r}: ", problem)
         parse = _custom if name.startswith("custom:") else _standard
         attribute = parse(name, entry, problem)
         if attribute is not None:
