@@ -29,7 +29,7 @@ from app.logs import keep_secrets_out_of_logs, log_requests
 from app.pages import bp as pages_bp
 from app.ratelimit import RateLimiter
 from app.secrets import with_stored_secrets
-from app.settings import Settings, load_settings
+from app.settings import Settings, SignInMode, load_settings
 from app.steps import Steps
 from app.views import bp
 
@@ -66,23 +66,27 @@ def create_app(environ: Mapping[str, str] | None = None, *, cognito_client: Any 
 
     client = cognito_client if cognito_client is not None else create_client(settings)
     captcha = (
-        Captcha(settings.captcha, settings.captcha_site_key, settings.captcha_secret_key, settings.captcha_verify_url)
+        Captcha(
+            settings.captcha.provider,
+            settings.captcha.site_key,
+            settings.captcha.secret_key,
+            settings.captcha.verify_url,
+        )
         if settings.captcha
         else None
     )
     guard = BotGuard(settings.min_fill_seconds, captcha)
     service = CognitoSignup(
         client,
-        client_id=settings.cognito_client_id,
-        client_secret=settings.cognito_client_secret,
+        client_id=settings.cognito.client_id,
+        client_secret=settings.cognito.client_secret,
         client_metadata=declaration.client_metadata,
         validation_data=declaration.validation_data,
         analytics_endpoint_id=declaration.analytics_endpoint_id,
         max_in_flight=settings.cognito_max_in_flight,
     )
-    limiter = RateLimiter(
-        settings.ratelimit_storage_uri, settings.rate_limits or {}, enabled=settings.ratelimit_enabled
-    )
+    limits = settings.rate_limits
+    limiter = RateLimiter(limits.storage_uri, limits.rules, enabled=limits.enabled)
     tokens = FormTokens(settings.secret_key, settings.secret_key_fallbacks)
     app.extensions["signup"] = Components(
         settings=settings,
@@ -101,8 +105,8 @@ def create_app(environ: Mapping[str, str] | None = None, *, cognito_client: Any 
             guard,
             declaration,
             hide_existing_users=settings.hide_existing_users,
-            sign_in_at_once=settings.sign_in == "immediate",
-            auth_session_seconds=settings.auth_session_seconds,
+            sign_in_at_once=settings.sign_in.mode == SignInMode.IMMEDIATE,
+            auth_session_seconds=settings.sign_in.auth_session_seconds,
         ),
         flows=FlowSeal(settings.secret_key, settings.secret_key_fallbacks),
         invitations=Invitations(settings.secret_key, settings.secret_key_fallbacks),

@@ -67,9 +67,9 @@ def create_client(settings: Settings) -> Any:
     """
     config = Config(
         signature_version=UNSIGNED,
-        connect_timeout=settings.connect_timeout,
-        read_timeout=settings.read_timeout,
-        retries={"mode": "standard", "total_max_attempts": settings.max_attempts},
+        connect_timeout=settings.cognito.connect_timeout,
+        read_timeout=settings.cognito.read_timeout,
+        retries={"mode": "standard", "total_max_attempts": settings.cognito.max_attempts},
         max_pool_connections=settings.threads,
         # The forms check every value first; Cognito's own InvalidParameterException (which the
         # app maps) is a better answer than botocore's client-side one, and it saves CPU.
@@ -78,8 +78,8 @@ def create_client(settings: Settings) -> Any:
     )
     return _session().client(
         "cognito-idp",
-        region_name=settings.cognito_region,
-        endpoint_url=settings.cognito_endpoint_url,
+        region_name=settings.cognito.region,
+        endpoint_url=settings.cognito.endpoint_url,
         config=config,
     )
 

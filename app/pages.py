@@ -184,7 +184,7 @@ def signed_in(tokens: Tokens, state: str | None, *, framed: bool) -> str:
         fields["state"] = state
     return render_template(
         "signed_in.html",
-        callback=current().settings.token_callback_url,
+        callback=current().settings.sign_in.token_callback_url,
         fields=fields,
         framed=framed,
         parent_messages=[{"type": "signed-in"}],
@@ -342,8 +342,8 @@ def advanced_security() -> dict[str, str] | None:
         return None
     return {
         "script": settings.advanced_security_script_url,
-        "pool": settings.cognito_user_pool_id,
-        "client": settings.cognito_client_id,
+        "pool": settings.cognito.user_pool_id,
+        "client": settings.cognito.client_id,
     }
 
 

@@ -29,6 +29,7 @@ from app.declaration import Declaration, load_declaration
 from app.errors import ConfigError
 from app.i18n import available_languages
 from app.pool import COGNITO_TYPES, declaration_from_pool
+from app.settings import SignInMode
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 
@@ -180,7 +181,7 @@ def sign_in_problems(
 ) -> list[str]:
     """What keeps the chosen way of finishing signed in (SIGNUP_SIGN_IN) from working with this pool."""
     problems = []
-    if mode == "immediate":
+    if mode == SignInMode.IMMEDIATE:
         if "ALLOW_USER_AUTH" not in (client.get("ExplicitAuthFlows") or []):
             problems.append(
                 "sign-in: SIGNUP_SIGN_IN=immediate needs ALLOW_USER_AUTH in the app client's ExplicitAuthFlows; "
@@ -195,7 +196,7 @@ def sign_in_problems(
                 "password = false: the pool does not allow passwordless sign-in (SignInPolicy's "
                 "AllowedFirstAuthFactors has neither EMAIL_OTP nor SMS_OTP), so SignUp without a password fails"
             )
-    if mode == "hand-off" or (mode == "immediate" and redirect_uri):
+    if mode == SignInMode.HAND_OFF or (mode == SignInMode.IMMEDIATE and redirect_uri):
         name = f"app client {sign_in_client.get('ClientId', '')}"
         if "code" not in (sign_in_client.get("AllowedOAuthFlows") or []):
             problems.append(f"sign-in: the hand-off needs the authorization code grant in {name}'s OAuth flows")
@@ -222,8 +223,8 @@ def main(argv: list[str] | None = None, env: Mapping[str, str] = os.environ, cog
     parser.add_argument(
         "--sign-in",
         default=env.get("SIGNUP_SIGN_IN")
-        or ("hand-off" if env.get("COGNITO_DOMAIN") and env.get("SIGNUP_SIGN_IN_REDIRECT_URI") else "none"),
-        choices=("none", "hand-off", "immediate"),
+        or SignInMode.default(env.get("COGNITO_DOMAIN"), env.get("SIGNUP_SIGN_IN_REDIRECT_URI")).value,
+        choices=[mode.value for mode in SignInMode],
         help="how the flow ends (SIGNUP_SIGN_IN): also check the pool and clients allow it",
     )
     parser.add_argument(

@@ -142,7 +142,7 @@ def resend() -> Any:
 @bp.get("/signup/done")
 def done() -> str:
     flow, _ = _flow()
-    sign_in = hand_off_url(current().settings, flow.username, g.carried.get("state")) if flow else None
+    sign_in = hand_off_url(current().settings.sign_in, flow.username, g.carried.get("state")) if flow else None
     return pages.done(flow, _success_url_for_this_window(), sign_in)
 
 
@@ -227,7 +227,7 @@ def _next_page(flow: Flow) -> Response:
     seal = current().flows.seal
     if flow.event != "confirmed":
         return redirect(url_for(".confirm", flow=seal(flow)))
-    onward = hand_off_url(current().settings, flow.username, g.carried.get("state")) or _success_url()
+    onward = hand_off_url(current().settings.sign_in, flow.username, g.carried.get("state")) or _success_url()
     if onward and not _framed():
         return redirect(onward)
     return redirect(url_for(".done", flow=seal(flow.but(session="", session_until=0))))
