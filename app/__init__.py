@@ -18,7 +18,7 @@ from app.bots import BotGuard, Captcha
 from app.cognito import CognitoSignup, create_client
 from app.components import Components
 from app.csrf import FormTokens
-from app.declaration import Declaration, load_declaration, untranslated
+from app.declaration import load_declaration
 from app.errors import ConfigError
 from app.flow import FlowSeal
 from app.forms import build_forms
@@ -26,6 +26,7 @@ from app.headers import add_security_headers
 from app.health import bp as health_bp
 from app.invite import Invitations
 from app.logs import keep_secrets_out_of_logs, log_requests
+from app.model import Declaration, untranslated
 from app.pages import bp as pages_bp
 from app.ratelimit import RateLimiter
 from app.secrets import with_stored_secrets

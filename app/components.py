@@ -10,10 +10,10 @@ from markupsafe import Markup
 from app.bots import BotGuard
 from app.cognito import CognitoSignup
 from app.csrf import FormTokens
-from app.declaration import Declaration
 from app.flow import FlowSeal
 from app.forms import FormClasses
 from app.invite import Invitations
+from app.model import Declaration
 from app.settings import Settings
 from app.steps import Steps
 

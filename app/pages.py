@@ -5,13 +5,9 @@ what the page scripts need), registered as template globals.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from functools import lru_cache
 from typing import Any
 
-import phonenumbers
-from babel import Locale
 from flask import Blueprint, current_app, g, render_template, request, url_for
 from flask_babel import get_locale, get_translations, ngettext
 from flask_babel import lazy_gettext as _l
@@ -23,11 +19,11 @@ from wtforms.widgets import PasswordInput
 from app import messages
 from app.cognito import Tokens
 from app.components import current
-from app.declaration import field_name
 from app.errors import SignupError
 from app.flow import Flow
 from app.i18n import language_names, select_locale
 from app.invite import Invitation
+from app.model import field_name
 from app.passwords import SYMBOLS, needs
 
 bp = Blueprint("pages", __name__)
@@ -379,26 +375,6 @@ def theme_css(version: str) -> Response:
     return Response(
         current().theme_css, mimetype="text/css", headers={"Cache-Control": "public, max-age=31536000, immutable"}
     )
-
-
-@bp.app_template_global()
-def phone_countries() -> dict[str, str]:
-    """For the page script's country list next to a phone number: the allowed regions, named in this language."""
-    declaration = current().declaration
-    return {
-        "data-countries": country_list(str(get_locale()), declaration.allowed_phone_regions),
-        "data-country-label": str(_l("Country or region")),
-        "data-region": declaration.default_phone_region or "",
-    }
-
-
-@lru_cache(maxsize=32)
-def country_list(locale: str, allowed: tuple[str, ...]) -> str:
-    """[[region, name, calling code], ...] as JSON, sorted by name in this language."""
-    names = Locale.parse(locale).territories
-    regions = allowed or tuple(phonenumbers.SUPPORTED_REGIONS)
-    rows = [[r, names.get(r, r), phonenumbers.country_code_for_region(r)] for r in regions]
-    return json.dumps(sorted(rows, key=lambda row: str(row[1])), ensure_ascii=False)
 
 
 _ERROR_PAGES = {

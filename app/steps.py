@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from app import metrics
 from app.bots import BotGuard
 from app.cognito import CodeDelivery, CognitoSignup, RequestContext, Tokens
-from app.declaration import Declaration
 from app.errors import AlreadyConfirmed, InvalidInput, Refused, SignupError, UsernameExists, UserNotFound
 from app.flow import Flow
 from app.invite import Invitation
+from app.model import Declaration
 from app.ratelimit import RateLimiter, Rule, network_key
 
 MEDIUM = {"email": "EMAIL", "phone_number": "SMS"}
