@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from functools import cache
 from typing import Any
 
@@ -93,12 +94,19 @@ class RequestContext:
     client_metadata: Mapping[str, str] = field(default_factory=dict)  # where they came from (attribution)
 
 
+class Medium(StrEnum):
+    """How Cognito sent a code (its DeliveryMediumType)."""
+
+    EMAIL = "EMAIL"
+    SMS = "SMS"
+
+
 @dataclass(frozen=True)
 class CodeDelivery:
     """Where Cognito sent a confirmation code, as Cognito reports it (usually masked)."""
 
     destination: str
-    medium: str  # "EMAIL" or "SMS"
+    medium: Medium
     attribute: str
 
 
@@ -392,6 +400,6 @@ def _delivery(details: Mapping[str, str] | None) -> CodeDelivery | None:
         return None
     return CodeDelivery(
         destination=details.get("Destination", ""),
-        medium=details.get("DeliveryMedium", "EMAIL"),
+        medium=Medium.SMS if details.get("DeliveryMedium") == Medium.SMS else Medium.EMAIL,
         attribute=details.get("AttributeName", ""),
     )

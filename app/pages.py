@@ -20,7 +20,7 @@ from app import messages
 from app.cognito import Tokens
 from app.components import current
 from app.errors import SignupError
-from app.flow import Flow
+from app.flow import Event, Flow
 from app.i18n import language_names, select_locale
 from app.invite import Invitation
 from app.model import field_name
@@ -125,8 +125,9 @@ def confirm(
     `problem` says why a Flow in the address could not be used (app.views._flow).
     """
     notice = flow.notice if flow else problem
-    parent = [{"type": "signed-up", "deliveryMedium": flow.medium}] if flow and flow.event == "signed-up" else []
-    token = current().flows.seal(flow.but(event="", notice="")) if flow else None
+    signed_up = flow and flow.event == Event.SIGNED_UP
+    parent = [{"type": "signed-up", "deliveryMedium": flow.medium or ""}] if flow and signed_up else []
+    token = current().flows.seal(flow.but(event=None, notice="")) if flow else None
     wait = current().steps.resend_wait(flow.username) if flow else 0
     return _form_page(
         "confirm.html",
@@ -150,9 +151,9 @@ def done(flow: Flow | None, continue_url: str | None, hand_off: str | None) -> s
     was just confirmed."""
     sign_in_url = hand_off or current().settings.sign_in_url
     parent, clean_address = [], None
-    if flow and flow.event == "confirmed":
+    if flow and flow.event == Event.CONFIRMED:
         parent = [{"type": "confirmed", "successUrl": continue_url or "", "signInUrl": hand_off or ""}]
-        clean_address = url_for("signup.done", flow=current().flows.seal(flow.but(event="")))
+        clean_address = url_for("signup.done", flow=current().flows.seal(flow.but(event=None)))
     return render_template(
         "done.html",
         continue_url=continue_url,

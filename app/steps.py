@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 
 from app import metrics
 from app.bots import BotGuard
-from app.cognito import CodeDelivery, CognitoSignup, RequestContext, Tokens
+from app.cognito import CodeDelivery, CognitoSignup, Medium, RequestContext, Tokens
 from app.errors import AlreadyConfirmed, InvalidInput, Refused, SignupError, UsernameExists, UserNotFound
-from app.flow import Flow
+from app.flow import Event, Flow
 from app.invite import Invitation
 from app.model import Declaration
 from app.ratelimit import RateLimiter, Rule, network_key
 
-MEDIUM = {"email": "EMAIL", "phone_number": "SMS"}
+MEDIUM = {"email": Medium.EMAIL, "phone_number": Medium.SMS}
 ATTRIBUTE = {medium: attribute for attribute, medium in MEDIUM.items()}
 
 
@@ -102,11 +102,11 @@ class Steps:
         else:
             metrics.SIGNUPS_SUCCEEDED.inc()
             if result.confirmed:
-                return Flow(username, event="confirmed")
+                return Flow(username, event=Event.CONFIRMED)
             delivery, session = result.delivery, result.session
         self.limiter.count(Rule.RESEND_PER_USER, username)  # a code went out: the cooldown starts
         destination, medium = self._where_the_code_went(attributes, delivery)
-        return self._with_session(Flow(username, destination, medium, event="signed-up"), session)
+        return self._with_session(Flow(username, destination, medium, event=Event.SIGNED_UP), session)
 
     def _check_invitation(self, invitation: Invitation | None, email: str) -> None:
         if invitation is None:
@@ -141,8 +141,8 @@ class Steps:
             raise
         else:
             metrics.CONFIRMATIONS.labels("confirmed").inc()
-            return self._with_session(Flow(username, event="confirmed"), session)
-        return Flow(username, event="confirmed")
+            return self._with_session(Flow(username, event=Event.CONFIRMED), session)
+        return Flow(username, event=Event.CONFIRMED)
 
     def sign_in(self, flow: Flow, visitor: Visitor) -> Tokens | None:
         """Tokens for a just-confirmed account, when immediate sign-in is on and Cognito agrees.
@@ -178,7 +178,7 @@ class Steps:
             metrics.RESENDS.labels(err.code).inc()
             if not self.hide_existing_users:
                 if isinstance(err, AlreadyConfirmed):
-                    return Flow(flow.username, event="confirmed")
+                    return Flow(flow.username, event=Event.CONFIRMED)
                 raise
             # Say what a real resend says.
         except SignupError as err:
@@ -206,7 +206,9 @@ class Steps:
         """Seconds before this account may be sent another code."""
         return self.limiter.wait(Rule.RESEND_PER_USER, username)
 
-    def _where_the_code_went(self, typed: Mapping[str, str], delivery: CodeDelivery | None) -> tuple[str, str]:
+    def _where_the_code_went(
+        self, typed: Mapping[str, str], delivery: CodeDelivery | None
+    ) -> tuple[str, Medium | None]:
         """The address to name on the code page, as the person typed it, and the medium.
 
         Cognito's answer says which attribute the code went to; its destination is masked, so the
@@ -217,5 +219,5 @@ class Steps:
             return typed.get(delivery.attribute) or delivery.destination, delivery.medium
         attribute = self.declaration.code_attribute
         if attribute is None:
-            return "", ""
+            return "", None
         return typed.get(attribute, ""), MEDIUM[attribute]

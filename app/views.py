@@ -20,7 +20,7 @@ from app.bots import HONEYPOT_FIELD
 from app.components import current
 from app.csrf import is_same_origin
 from app.errors import SignupError
-from app.flow import Flow, FlowError
+from app.flow import Event, Flow, FlowError
 from app.forms import signup_values
 from app.headers import origin
 from app.invite import MAX_TOKEN_LENGTH, Invitation, InvitationError
@@ -225,7 +225,7 @@ def _next_page(flow: Flow) -> Response:
     embedding origin, to the top window.
     """
     seal = current().flows.seal
-    if flow.event != "confirmed":
+    if flow.event != Event.CONFIRMED:
         return redirect(url_for(".confirm", flow=seal(flow)))
     onward = hand_off_url(current().settings.sign_in, flow.username, g.carried.get("state")) or _success_url()
     if onward and not _framed():
