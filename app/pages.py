@@ -68,9 +68,9 @@ class Pages:
         closed = required and req.invitation is None
         if closed and not notice:
             notice = messages.text("invitation_needed")
-        return self._form_page("signup.html", form, error, links_to="signup.signup", notice=notice, closed=closed)
+        return self.form_page("signup.html", form, error, links_to="signup.signup", notice=notice, closed=closed)
 
-    def kept_signup(self, req: SignupRequest) -> PageResponse | None:
+    def kept_signup(self, req: SignupRequest, query: Mapping[str, str]) -> PageResponse | None:
         """The sign-up page as most visitors first see it, rendered once per language and kept; None
         for a visit that needs its own page.
 
@@ -84,7 +84,7 @@ class Pages:
             set(req.carried.query()) - {"lang"}
             or request.script_root
             or self.declaration.invitation_required
-            or any(request.args.get(name) for name in self.declaration.prefill)
+            or any(query.get(name) for name in self.declaration.prefill)
         ):
             return None
         key = (select_locale(), req.carried.lang)  # the language's code, without building its Locale
@@ -134,7 +134,7 @@ class Pages:
             if flow and flow.event == Event.SIGNED_UP
             else []
         )
-        return self._form_page(
+        return self.form_page(
             "confirm.html",
             form,
             error,
@@ -199,10 +199,12 @@ class Pages:
         sign_in_url = self.settings.sign_in_url
         return [(str(_l("Sign in")), sign_in_url), *ways] if sign_in_url else ways
 
-    def _form_page(
+    def form_page(
         self, template: str, form: FlaskForm, error: SignupError | None, *, wait_shown: bool = False, **context: Any
     ) -> PageResponse:
-        """Render a form page with its errors and the HTTP status that fits them.
+        """Render a form page with its errors and the HTTP status that fits them: any step's page.
+
+        `context` is the template's, with `links_to`, the route the page's language links lead to.
 
         `wait_shown`: the page itself counts down the wait (the code page's resend cooldown), so a
         limit's message does not repeat it.

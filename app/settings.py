@@ -185,10 +185,7 @@ class _Reader:
 
 
 def load_settings(env: Mapping[str, str]) -> Settings:
-    """Build Settings from environment variables; raise ConfigError listing every problem.
-
-    The variables are read in one order, so that the problems are listed in it.
-    """
+    """Build Settings from environment variables; raise ConfigError listing every problem."""
     read = _Reader(env)
     region = read.text("COGNITO_REGION", required=True, check=_check_region)
     pool_id = read.text("COGNITO_USER_POOL_ID", required=True, check=_check_pool_id)
@@ -201,56 +198,41 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     sign_in = _sign_in_settings(read, client_id)
     client_secret = read.text("COGNITO_CLIENT_SECRET") or None
     endpoint_url = read.text("COGNITO_ENDPOINT_URL", check=_check_url) or None
-    secret_key = read.text("SECRET_KEY", required=True, check=_check_secret_key)
-    fallbacks = tuple(read.text("SECRET_KEY_FALLBACKS", check=_check_fallbacks).split())
-    success_url = read.text("SIGNUP_SUCCESS_URL", check=_check_url) or None
-    sign_in_url = read.text("SIGNUP_SIGN_IN_URL", check=_check_url) or None
-    allowed_return_urls = tuple(read.text("SIGNUP_ALLOWED_RETURN_URLS", check=_check_urls).split())
-    advanced_security = read.flag("SIGNUP_ADVANCED_SECURITY")
-    advanced_security_script_url = (
-        read.text("SIGNUP_ADVANCED_SECURITY_SCRIPT_URL", check=_check_url)
-        or f"https://amazon-cognito-assets.{region}.amazoncognito.com/amazon-cognito-advanced-security-data.min.js"
-    )
-    check_email_deliverability = read.flag("SIGNUP_EMAIL_CHECK_DELIVERABILITY")
-    cognito = Cognito(
-        region=region,
-        user_pool_id=pool_id,
-        client_id=client_id,
-        client_secret=client_secret,
-        endpoint_url=endpoint_url,
-        connect_timeout=read.number("COGNITO_CONNECT_TIMEOUT", 2.0),
-        read_timeout=read.number("COGNITO_READ_TIMEOUT", 5.0),
-        max_attempts=int(read.number("COGNITO_MAX_ATTEMPTS", 2, whole=True)),
-    )
-    threads = int(read.number("SIGNUP_THREADS", 32, whole=True))
-    cognito_max_in_flight = int(read.number("SIGNUP_COGNITO_MAX_IN_FLIGHT", max(1, threads * 3 // 4), whole=True))
-    frame_ancestors = tuple(read.text("SIGNUP_FRAME_ANCESTORS", check=_check_origins).split())
-    trusted_proxies = int(read.number("SIGNUP_TRUSTED_PROXIES", 0, whole=True, zero=True))
-    rate_limits = RateLimits(
-        enabled=read.flag("SIGNUP_RATELIMIT_ENABLED", default=True),
-        storage_uri=read.text("SIGNUP_RATELIMIT_STORAGE_URI", check=_check_storage) or "memory://",
-        rules={rule: read.limits(rule) for rule in Rule},
-    )
-    min_fill_seconds = read.number("SIGNUP_MIN_FILL_SECONDS", 1.0, zero=True)
-    captcha_verify_url = read.text("SIGNUP_CAPTCHA_VERIFY_URL", check=_check_url)
+    # Keyword arguments are read in the order they are written: the order of the problems.
     settings = Settings(
-        cognito=cognito,
-        secret_key=secret_key,
-        secret_key_fallbacks=fallbacks,
-        success_url=success_url,
-        sign_in_url=sign_in_url,
+        secret_key=read.text("SECRET_KEY", required=True, check=_check_secret_key),
+        secret_key_fallbacks=tuple(read.text("SECRET_KEY_FALLBACKS", check=_check_fallbacks).split()),
+        success_url=read.text("SIGNUP_SUCCESS_URL", check=_check_url) or None,
+        sign_in_url=read.text("SIGNUP_SIGN_IN_URL", check=_check_url) or None,
         sign_in=sign_in,
-        allowed_return_urls=allowed_return_urls,
-        advanced_security=advanced_security,
-        advanced_security_script_url=advanced_security_script_url,
-        check_email_deliverability=check_email_deliverability,
-        threads=threads,
-        cognito_max_in_flight=cognito_max_in_flight,
-        frame_ancestors=frame_ancestors,
-        trusted_proxies=trusted_proxies,
-        rate_limits=rate_limits,
-        min_fill_seconds=min_fill_seconds,
-        captcha=Captcha(provider, site_key, captcha_secret_key, captcha_verify_url) if provider else None,
+        allowed_return_urls=tuple(read.text("SIGNUP_ALLOWED_RETURN_URLS", check=_check_urls).split()),
+        advanced_security=read.flag("SIGNUP_ADVANCED_SECURITY"),
+        advanced_security_script_url=read.text("SIGNUP_ADVANCED_SECURITY_SCRIPT_URL", check=_check_url)
+        or f"https://amazon-cognito-assets.{region}.amazoncognito.com/amazon-cognito-advanced-security-data.min.js",
+        check_email_deliverability=read.flag("SIGNUP_EMAIL_CHECK_DELIVERABILITY"),
+        cognito=Cognito(
+            region=region,
+            user_pool_id=pool_id,
+            client_id=client_id,
+            client_secret=client_secret,
+            endpoint_url=endpoint_url,
+            connect_timeout=read.number("COGNITO_CONNECT_TIMEOUT", 2.0),
+            read_timeout=read.number("COGNITO_READ_TIMEOUT", 5.0),
+            max_attempts=int(read.number("COGNITO_MAX_ATTEMPTS", 2, whole=True)),
+        ),
+        threads=(threads := int(read.number("SIGNUP_THREADS", 32, whole=True))),
+        cognito_max_in_flight=int(read.number("SIGNUP_COGNITO_MAX_IN_FLIGHT", max(1, threads * 3 // 4), whole=True)),
+        frame_ancestors=tuple(read.text("SIGNUP_FRAME_ANCESTORS", check=_check_origins).split()),
+        trusted_proxies=int(read.number("SIGNUP_TRUSTED_PROXIES", 0, whole=True, zero=True)),
+        rate_limits=RateLimits(
+            enabled=read.flag("SIGNUP_RATELIMIT_ENABLED", default=True),
+            storage_uri=read.text("SIGNUP_RATELIMIT_STORAGE_URI", check=_check_storage) or "memory://",
+            rules={rule: read.limits(rule) for rule in Rule},
+        ),
+        min_fill_seconds=read.number("SIGNUP_MIN_FILL_SECONDS", 1.0, zero=True),
+        captcha=_captcha(
+            provider, site_key, captcha_secret_key, read.text("SIGNUP_CAPTCHA_VERIFY_URL", check=_check_url)
+        ),
         hide_existing_users=read.flag("SIGNUP_HIDE_EXISTING_USERS"),
         metrics_token=read.text("SIGNUP_METRICS_TOKEN", check=_check_token),
         site_name=read.text("SIGNUP_SITE_NAME"),
@@ -275,6 +257,10 @@ def _check_pool_id(value: str) -> str | None:
 
 def _check_client_id(value: str) -> str | None:
     return None if _CLIENT_ID.fullmatch(value) else "is not an app client id (letters, digits, '_' and '+')"
+
+
+def _captcha(provider: str | None, site_key: str, secret_key: str, verify_url: str) -> Captcha | None:
+    return Captcha(provider, site_key, secret_key, verify_url) if provider else None
 
 
 def _sign_in_settings(read: _Reader, client_id: str) -> SignIn:

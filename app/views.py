@@ -98,7 +98,7 @@ def index(req: SignupRequest) -> Response:
 def signup(req: SignupRequest) -> Any:
     parts = current()
     if request.method == "GET" and req.invitation is None and req.invitation_problem is None:
-        kept = parts.pages.kept_signup(req)
+        kept = parts.pages.kept_signup(req, request.args)
         if kept is not None:
             return kept
     form = parts.forms.signup()
