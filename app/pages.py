@@ -81,7 +81,7 @@ class Pages:
         what is kept depends on nothing a request can choose but the language.
         """
         if (
-            set(req.carried.query()) - {"lang"}
+            set(req.carried.query) - {"lang"}
             or request.script_root
             or self.declaration.invitation_required
             or any(query.get(name) for name in self.declaration.prefill)

@@ -13,6 +13,7 @@ import unicodedata
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 
 from app.flow import Flow, FlowError, FlowSeal
 from app.invite import MAX_TOKEN_LENGTH, Invitation, InvitationError, Invitations
@@ -44,8 +45,9 @@ class Carried:
     invite: str | None = None  # an invitation token, opened by the request that carries it
     attribution: Mapping[str, str] = field(default_factory=dict)  # declared parameters, cleaned
 
-    def query(self) -> dict[str, str]:
-        """As query parameters, in the order links carry them."""
+    @cached_property
+    def query(self) -> Mapping[str, str]:
+        """As query parameters, in the order links carry them (worked out once: every url_for reads it)."""
         named = {"lang": self.lang, "return_to": self.return_to, "state": self.state, "invite": self.invite}
         return {**{name: value for name, value in named.items() if value}, **self.attribution}
 

@@ -85,7 +85,7 @@ def carry(endpoint: str, values: dict[str, Any]) -> None:
     """Every link and form of the flow keeps what this request's address carries (app.signup_request)."""
     req = g.get("signup_request")
     if req is not None:
-        for name, value in req.carried.query().items():
+        for name, value in req.carried.query.items():
             values.setdefault(name, value)
 
 
