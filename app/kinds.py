@@ -5,7 +5,7 @@ A kind is how a person types a value (an email address, a date, a choice from a 
 Cognito stores it (String, Number, Boolean, DateTime). A standard attribute's kind comes from
 STANDARD_ATTRIBUTES, a custom one's from its declared type (TYPES), and declared choices make any
 string a choice. Adding a kind touches KINDS (and STANDARD_ATTRIBUTES or TYPES, to give it to an
-attribute), its test in tests/test_every_person.py, and static/app.js when the page script enhances it.
+attribute), its example in tests/test_kinds.py, and static/app.js when the page script enhances it.
 """
 
 from __future__ import annotations
