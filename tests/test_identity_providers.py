@@ -20,11 +20,10 @@ from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 import jwt
 import pytest
 import urllib3
-from playwright.sync_api import expect
 
 from local import emulator
 
-from .browser import chromium
+from .browser import chromium, expect
 from .conftest import form_action
 from .oidc_provider import (
     FederatedClient,
