@@ -1,4 +1,6 @@
-"""The sign-up service: Cognito's SignUp, ConfirmSignUp and ResendConfirmationCode.
+"""The sign-up service: Cognito's SignUp, ConfirmSignUp and ResendConfirmationCode, the password
+reset that finishes a sign-up somebody else may have started, and the admin calls that replace an
+unconfirmed account (when the operator allows them).
 
 It takes plain values and returns plain results, so it knows nothing of Flask requests, forms
 or languages. Every botocore failure leaves here as one of the app's own errors (app.errors),
@@ -28,6 +30,7 @@ from botocore.exceptions import BotoCoreError, ClientError, StubResponseError
 from app.errors import (
     AlreadyConfirmed,
     InvalidInput,
+    NotVerified,
     Refused,
     ServiceUnavailable,
     SessionRefused,
@@ -61,13 +64,15 @@ def _session() -> boto3.session.Session:
 def create_client(settings: Settings) -> Any:
     """The one cognito-idp client of this process.
 
-    The three public operations need no AWS credentials, so the client is unsigned: nothing is
-    looked up in the environment or the instance metadata service. Timeouts are explicit and the
+    The public operations need no AWS credentials, so the client is unsigned: nothing is looked up
+    in the environment or the instance metadata service. Only SIGNUP_REPLACE_UNCONFIRMED needs the
+    admin calls (AdminGetUser, AdminDeleteUser, AdminUserGlobalSignOut): then the client signs its
+    requests with the usual credentials chain, which the public operations accept too. Timeouts are explicit and the
     retry budget is bounded (standard mode also caps retries across the process), so a slow
     Cognito costs a person seconds, not minutes. The connection pool matches the worker's threads.
     """
     config = Config(
-        signature_version=UNSIGNED,
+        signature_version=None if settings.replace_unconfirmed else UNSIGNED,
         connect_timeout=settings.cognito.connect_timeout,
         read_timeout=settings.cognito.read_timeout,
         retries={"mode": "standard", "total_max_attempts": settings.cognito.max_attempts},
@@ -111,6 +116,18 @@ class CodeDelivery:
 
 
 @dataclass(frozen=True)
+class Account:
+    """An existing account, as AdminGetUser describes it."""
+
+    status: str  # UNCONFIRMED, CONFIRMED, FORCE_CHANGE_PASSWORD, RESET_REQUIRED, EXTERNAL_PROVIDER, ...
+    sub: str
+
+    @property
+    def unconfirmed(self) -> bool:
+        return self.status == "UNCONFIRMED"
+
+
+@dataclass(frozen=True)
 class SignUpResult:
     confirmed: bool  # True when a pre sign-up trigger confirmed the account already
     user_sub: str
@@ -145,8 +162,13 @@ class CognitoSignup:
         validation_data: Mapping[str, str] | None = None,
         analytics_endpoint_id: str | None = None,
         max_in_flight: int = 24,
+        user_pool_id: str = "",
+        admin: bool = False,
     ) -> None:
         self._client = client
+        self._user_pool_id = user_pool_id
+        # Whether the operator gave the app IAM credentials for the admin calls (SIGNUP_REPLACE_UNCONFIRMED).
+        self.admin = admin
         self._client_id = client_id
         self._client_secret = client_secret
         self._client_metadata = dict(client_metadata or {})
@@ -230,6 +252,58 @@ class CognitoSignup:
         answer = self._call("ResendConfirmationCode", self._params(username, context))
         return _delivery(answer.get("CodeDeliveryDetails"))
 
+    def forgot_password(self, username: str, context: RequestContext) -> CodeDelivery | None:
+        """Send a code to set a new password; returns where it went.
+
+        Cognito sends it only to a verified address: for an unconfirmed account it answers
+        NotVerified (or, with PreventUserExistenceErrors, as if it had sent one).
+        """
+        answer = self._call("ForgotPassword", self._params(username, context))
+        return _delivery(answer.get("CodeDeliveryDetails"))
+
+    def confirm_forgot_password(self, username: str, code: str, password: str, context: RequestContext) -> None:
+        """Set the account's password with the code ForgotPassword sent."""
+        params = {**self._params(username, context), "ConfirmationCode": code, "Password": password}
+        self._call("ConfirmForgotPassword", params)
+
+    def sign_out_everywhere(self, username: str, password: str, context: RequestContext) -> bool:
+        """Revoke every session of the account but none (its refresh tokens included); False when
+        neither way is open to this app.
+
+        With the admin calls, AdminUserGlobalSignOut. Otherwise the person's own new password signs
+        in (USER_PASSWORD_AUTH, which the app client must allow) and GlobalSignOut uses that
+        session. A sign-in Cognito answers with a challenge (a second factor) signs nothing out.
+        """
+        if self.admin:
+            self._call("AdminUserGlobalSignOut", {"UserPoolId": self._user_pool_id, "Username": username})
+            return True
+        params = self._params(username, context)
+        auth = {"USERNAME": params.pop("Username"), "PASSWORD": password}
+        if "SecretHash" in params:
+            auth["SECRET_HASH"] = params.pop("SecretHash")
+        params.update(AuthFlow="USER_PASSWORD_AUTH", AuthParameters=auth)
+        try:
+            result = self._call("InitiateAuth", params).get("AuthenticationResult") or {}
+        except SignupError:
+            return False
+        if not result.get("AccessToken"):
+            return False
+        self._call("GlobalSignOut", {"AccessToken": result["AccessToken"]})
+        return True
+
+    def account(self, username: str) -> Account | None:
+        """The account with this username, or None (AdminGetUser: the admin calls only)."""
+        try:
+            answer = self._call("AdminGetUser", {"UserPoolId": self._user_pool_id, "Username": username})
+        except UserNotFound:
+            return None
+        sub = next((a["Value"] for a in answer.get("UserAttributes", []) if a.get("Name") == "sub"), "")
+        return Account(status=str(answer.get("UserStatus", "")), sub=sub)
+
+    def delete_account(self, username: str) -> None:
+        """Delete the account with this username (AdminDeleteUser: the admin calls only)."""
+        self._call("AdminDeleteUser", {"UserPoolId": self._user_pool_id, "Username": username})
+
     def is_reachable(self, timeout: float) -> bool:
         """Whether Cognito's endpoint answers at all within the timeout; any HTTP status counts."""
         try:
@@ -308,6 +382,12 @@ _METHODS = {
     "ConfirmSignUp": "confirm_sign_up",
     "ResendConfirmationCode": "resend_confirmation_code",
     "InitiateAuth": "initiate_auth",
+    "ForgotPassword": "forgot_password",
+    "ConfirmForgotPassword": "confirm_forgot_password",
+    "GlobalSignOut": "global_sign_out",
+    "AdminGetUser": "admin_get_user",
+    "AdminDeleteUser": "admin_delete_user",
+    "AdminUserGlobalSignOut": "admin_user_global_sign_out",
 }
 
 # Error codes a person can act on: (error class, field, message key of app.messages). Everything
@@ -350,6 +430,9 @@ def translate_error(operation: str, err: ClientError) -> SignupError:
     if code == "InvalidParameterException":
         if "already confirmed" in message.lower():
             return AlreadyConfirmed("already_confirmed", code=code)
+        if "registered/verified" in message.lower():
+            # ForgotPassword for an account whose address was never confirmed.
+            return NotVerified("not_verified", "username", code=code)
         field = _invalid_parameter_field(message)
         if field is not None:
             return InvalidInput("bad_format", field, code=code)

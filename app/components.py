@@ -12,13 +12,13 @@ from markupsafe import Markup
 from app import theme
 from app.bots import BotGuard, Captcha
 from app.cognito import CognitoSignup, create_client
-from app.csrf import FormTokens
+from app.csrf import FORM_MAX_AGE, FormTokens
 from app.flow import FlowSeal
 from app.forms import FormClasses, build_forms
 from app.invite import Invitations
 from app.model import Declaration
 from app.pages import Pages
-from app.ratelimit import RateLimiter
+from app.ratelimit import FormLedger, RateLimiter
 from app.settings import Settings, SignInMode
 from app.steps import Steps
 
@@ -60,6 +60,8 @@ def build_components(settings: Settings, declaration: Declaration, cognito_clien
         validation_data=declaration.validation_data,
         analytics_endpoint_id=declaration.analytics_endpoint_id,
         max_in_flight=settings.cognito_max_in_flight,
+        user_pool_id=settings.cognito.user_pool_id,
+        admin=settings.replace_unconfirmed,
     )
     limits = settings.rate_limits
     limiter = RateLimiter(limits.storage_uri, limits.rules, enabled=limits.enabled)
@@ -82,12 +84,16 @@ def build_components(settings: Settings, declaration: Declaration, cognito_clien
             limiter,
             guard,
             declaration,
+            FormLedger(limits.storage_uri, FORM_MAX_AGE),
             hide_existing_users=settings.hide_existing_users,
+            replace_unconfirmed=settings.replace_unconfirmed,
             sign_in_at_once=settings.sign_in.mode == SignInMode.IMMEDIATE,
             auth_session_seconds=settings.sign_in.auth_session_seconds,
         ),
         pages=Pages(declaration, settings, forms, tokens),
-        flows=FlowSeal(settings.secret_key, settings.secret_key_fallbacks),
+        flows=FlowSeal(
+            settings.secret_key, settings.secret_key_fallbacks, pad_to=256 if settings.hide_existing_users else 1
+        ),
         invitations=Invitations(settings.secret_key, settings.secret_key_fallbacks),
         guard=guard,
         theme_css=css,

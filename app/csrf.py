@@ -16,7 +16,9 @@ send a code from a victim's browser and address. Two defences stop it:
 from __future__ import annotations
 
 import logging
+import secrets
 import time
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -54,20 +56,31 @@ class FormTokens:
         self.max_age = max_age
 
     def make(self, form_name: str) -> str:
-        # The signature's own time stamp counts whole seconds; the bot check wants tenths.
-        return str(self._serializer.dumps([form_name, round(time.time(), 2)]))
+        """A token for one page view of the form: its name, when it was made (the signature's own
+        time stamp counts whole seconds; the bot check wants tenths) and a random name for the view."""
+        return str(self._serializer.dumps([form_name, round(time.time(), 2), secrets.token_urlsafe(9)]))
 
-    def age(self, token: str, form_name: str) -> float:
-        """Seconds since the token was made; TokenRefused if it is not a genuine, recent token for this form."""
+    def read(self, token: str, form_name: str) -> FormToken:
+        """What a genuine, recent token for this form says; TokenRefused for any other."""
         try:
-            name, made_at = self._serializer.loads(token, max_age=self.max_age)
+            name, made_at, *view = self._serializer.loads(token, max_age=self.max_age)
         except SignatureExpired as err:
             raise TokenRefused("expired") from err
         except (BadData, TypeError, ValueError) as err:
             raise TokenRefused("invalid") from err
-        if name != form_name or not isinstance(made_at, float):
+        if name != form_name or not isinstance(made_at, float) or len(view) > 1:
             raise TokenRefused("invalid")
-        return max(0.0, time.time() - made_at)
+        # A token made before page views were named (a rolling deploy) is named by its time.
+        return FormToken(age=max(0.0, time.time() - made_at), page_view=str(view[0] if view else made_at))
+
+
+@dataclass(frozen=True)
+class FormToken:
+    """A checked form token: how long ago its page was shown, and that page view's own name (which
+    the signed payload holds, so no other spelling of the same token names another view)."""
+
+    age: float
+    page_view: str
 
 
 class TokenRefused(ValidationError):
@@ -82,7 +95,8 @@ class SignedFormToken(CSRF):
     """WTForms' CSRF hook, backed by FormTokens instead of a session.
 
     The form class names its token maker and its own name in its Meta (see app.forms); after
-    validation the token field's `age` says how long the form was open.
+    validation the token field's `age` says how long the form was open, and its `page_view`
+    which page view of the form was sent.
     """
 
     def setup_form(self, form: Form) -> Any:
@@ -94,14 +108,15 @@ class SignedFormToken(CSRF):
         return self.tokens.make(self.form_name)
 
     def validate_csrf_token(self, form: Form, field: Field) -> None:
-        field.age = None
+        field.age = field.page_view = None
         if not field.data or not isinstance(field.data, str):
             raise TokenRefused("missing")
         try:
-            field.age = self.tokens.age(field.data, self.form_name)
+            checked = self.tokens.read(field.data, self.form_name)
         except TokenRefused as err:
             log.info("Form refused: %s token", err.reason)
             raise
+        field.age, field.page_view = checked.age, checked.page_view
 
 
 def is_same_origin(request: Request) -> bool:

@@ -53,6 +53,10 @@ class UserNotFound(InvalidInput):
     """No account with this username (kept apart so that it can be hidden)."""
 
 
+class NotVerified(InvalidInput):
+    """A new password was asked for an account whose address was never confirmed: its sign-up is unfinished."""
+
+
 class AlreadyConfirmed(SignupError):
     """The account is already confirmed: the flow is finished, not failed."""
 

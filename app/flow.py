@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import json
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -35,6 +35,35 @@ class Event(StrEnum):
 
     SIGNED_UP = "signed-up"
     CONFIRMED = "confirmed"
+    PASSWORD_RESET = "password-reset"  # noqa: S105 - a message type, not a password
+
+
+class Kind(StrEnum):
+    """How the person in front of a page stands to its account: what the page may do and say.
+
+    Only a flow that created its account with the password the person typed (CREATED), or in which
+    the person has since set a password of their own (FINISH, then READY), ever ends "ready": see
+    SECURITY.md on unconfirmed accounts. The values are one letter each: every kind seals to the
+    same length, so a hidden account's code page is as long as a new one's.
+    """
+
+    # A code page:
+    CREATED = "c"  # this flow's SignUp made the account, with `sub`
+    EXISTING = "e"  # hiding met an existing account: it looks new, but confirms and sends nothing
+    RETURNING = "r"  # finishing a sign-up started elsewhere: confirming it asks for a new password next
+    # A new-password page:
+    FINISH = "f"  # just confirmed on the returning path: a password of the person's own, to finish
+    RESET = "p"  # "Forgot your password?"
+    HIDDEN_RESET = "h"  # hiding met an unknown or unfinished account: it looks like RESET, and sets nothing
+    # An end page:
+    READY = "d"  # confirmed by this flow, with the person's own password
+    PASSWORD_SET = "s"  # noqa: S105 - a new password, set with a code sent to the account's address
+    ALREADY_CONFIRMED = "a"  # confirmed before, by somebody: sign in
+
+
+CODE_PAGES = frozenset({Kind.CREATED, Kind.EXISTING, Kind.RETURNING})
+PASSWORD_PAGES = frozenset({Kind.FINISH, Kind.RESET, Kind.HIDDEN_RESET})
+END_PAGES = frozenset({Kind.READY, Kind.PASSWORD_SET, Kind.ALREADY_CONFIRMED})
 
 
 @dataclass(frozen=True)
@@ -50,6 +79,11 @@ class Flow:
     # account in (app.signin), so it travels only sealed; and when Cognito stops accepting it.
     session: str = ""
     session_until: int = 0
+    # A flow sealed before flows had kinds was made by a sign-up or by a returning person's new
+    # code, which cannot be told apart: it is treated as the safe one of the two.
+    kind: Kind = Kind.RETURNING
+    sub: str = ""  # the account's `sub`, for a CREATED flow: a replaced account is not this one
+    started: int = field(default=0, compare=False)  # when the flow began; kept by every seal (not sealed itself)
 
     @property
     def live_session(self) -> str | None:
@@ -72,14 +106,23 @@ class FlowError(Exception):
 class FlowSeal:
     """Seals and opens Flow tokens with keys derived from SECRET_KEY and its fallbacks."""
 
-    def __init__(self, secret_key: str, fallbacks: tuple[str, ...] = (), max_age: int = MAX_AGE) -> None:
+    def __init__(
+        self, secret_key: str, fallbacks: tuple[str, ...] = (), max_age: int = MAX_AGE, *, pad_to: int = 1
+    ) -> None:
         # The first key seals; every key opens.
         self._fernet = MultiFernet([Fernet(_derive(key)) for key in (secret_key, *fallbacks)])
         self.max_age = max_age
+        # With existing accounts hidden, every token's length is a multiple of this: a Session
+        # Cognito gave a new account is not told from a hidden account's stand-in by a few characters.
+        self._pad_to = pad_to
 
     def seal(self, flow: Flow) -> str:
-        data = {key: value for key, value in asdict(flow).items() if value}
-        return self._fernet.encrypt(json.dumps(data, separators=(",", ":")).encode()).decode()
+        """The Flow as a token, time-stamped with when the flow began: a page re-sealed on every
+        visit still expires a day after its sign-up."""
+        data = {key: value for key, value in asdict(flow).items() if value and key != "started"}
+        plain = json.dumps(data, separators=(",", ":")).encode()
+        plain += b" " * (-len(plain) % self._pad_to)  # JSON ignores trailing white space
+        return self._fernet.encrypt_at_time(plain, flow.started or int(time.time())).decode()
 
     def open(self, token: str) -> Flow:
         """The Flow in a token; FlowError when it is forged, unreadable or older than max_age."""
@@ -88,7 +131,7 @@ class FlowSeal:
         try:
             plain = self._fernet.decrypt(token.encode())
             sealed_at = self._fernet.extract_timestamp(token.encode())
-            flow = _flow(json.loads(plain))
+            flow = _flow(json.loads(plain), sealed_at)
         except (InvalidToken, ValueError, TypeError) as err:
             raise FlowError(None) from err
         if time.time() - sealed_at > self.max_age:
@@ -96,13 +139,14 @@ class FlowSeal:
         return flow
 
 
-def _flow(fields: Any) -> Flow:
+def _flow(fields: Any, started: int) -> Flow:
     """The Flow a token's JSON holds, its words typed again; ValueError or TypeError when it holds none."""
     fields = dict(fields)
-    for name, words in (("medium", Medium), ("event", Event)):
+    for name, words in (("medium", Medium), ("event", Event), ("kind", Kind)):
         if name in fields:
             fields[name] = words(fields[name])
-    return Flow(**fields)
+    fields.pop("started", None)
+    return Flow(**fields, started=started)
 
 
 def _derive(secret_key: str) -> bytes:

@@ -88,6 +88,8 @@ class FormClasses:
     signup: type[FlaskForm]
     confirm: type[FlaskForm]  # the code, for a person whose code page says who they are
     confirm_returning: type[FlaskForm]  # username and code, for a person who comes back later
+    new_password: type[FlaskForm]  # a code and a password of the person's own
+    forgot: type[FlaskForm]  # the username, for a code to set a new password
 
 
 def _base(tokens: FormTokens, name: str) -> type[FlaskForm]:
@@ -124,38 +126,50 @@ def build_forms(
         )
 
     confirm_base = _base(tokens, "confirm")
+    new_password = type(
+        "NewPasswordForm", (_base(tokens, "password"),), {"code": code(), **_password_fields(declaration), **extra}
+    )
+    new_password.password_rules = password_rules(declaration.password_policy)  # type: ignore[attr-defined]
     return FormClasses(
         signup=_signup_form(_base(tokens, "signup"), declaration, extra, check_deliverability),
         confirm=type("ConfirmForm", (confirm_base,), {"code": code(), **extra}),
         confirm_returning=type(
             "ConfirmReturningForm", (confirm_base,), {"username": username(), "code": code(), **extra}
         ),
+        new_password=new_password,
+        forgot=type("ForgotForm", (_base(tokens, "forgot"),), {"username": username(), **extra}),
     )
 
 
-def _signup_form(
-    base: type[FlaskForm], declaration: Declaration, extra: dict[str, Field], check_deliverability: bool
-) -> type[FlaskForm]:
-    rules = PasswordCheck(declaration.password_policy)
-    fields: dict[str, Any] = {"username": _username_field(declaration, check_deliverability)}
-    if declaration.password:
-        fields["password"] = PasswordField(
+def _password_fields(declaration: Declaration) -> dict[str, Field]:
+    """A new password, checked against the pool's policy, and the same again."""
+    return {
+        "password": PasswordField(
             _l("Password"),
             validators=[
                 InputRequired(_l("Enter a password.")),
                 Length(max=MAX_PASSWORD_LENGTH, message=TOO_LONG),
-                rules,
+                PasswordCheck(declaration.password_policy),
             ],
             render_kw={"autocomplete": "new-password"},
-        )
-        fields["password_confirm"] = PasswordField(
+        ),
+        "password_confirm": PasswordField(
             _l("Confirm password"),
             validators=[
                 InputRequired(_l("Enter the password again.")),
                 EqualTo("password", _l("The two passwords are not the same.")),
             ],
             render_kw={"autocomplete": "new-password"},
-        )
+        ),
+    }
+
+
+def _signup_form(
+    base: type[FlaskForm], declaration: Declaration, extra: dict[str, Field], check_deliverability: bool
+) -> type[FlaskForm]:
+    fields: dict[str, Any] = {"username": _username_field(declaration, check_deliverability)}
+    if declaration.password:
+        fields.update(_password_fields(declaration))
     for attribute in declaration.form_attributes:
         fields[attribute.field_name] = _attribute_field(attribute, declaration, check_deliverability)
     for consent in declaration.consents:
@@ -168,7 +182,7 @@ def _signup_form(
         _l("Leave this field empty"), render_kw={"autocomplete": "off", "tabindex": "-1"}
     )
     form_class = type("SignupForm", (base,), fields)
-    form_class.password_rules = rules.rules  # type: ignore[attr-defined]
+    form_class.password_rules = password_rules(declaration.password_policy)  # type: ignore[attr-defined]
     return form_class
 
 
@@ -190,7 +204,17 @@ def _username_field(declaration: Declaration, check_deliverability: bool) -> Fie
     as_username = replace(attribute, required=True, max_length=min(attribute.max_length, MAX_USERNAME_LENGTH))
     field = _attribute_field(as_username, declaration, check_deliverability)
     field.kwargs.setdefault("render_kw", {})["autocomplete"] = "username"
+    if attribute.name == "email":
+        field.kwargs["validators"] = [*field.kwargs.get("validators", []), in_lower_case]
     return field
+
+
+def in_lower_case(form: FlaskForm, field: Field) -> None:
+    """An email address that is the username is sent in one form, lower case, on every call: Ann.Cap@
+    and ann.cap@ are one person whatever the pool's CaseSensitive setting, and the person who comes
+    back typing it otherwise still finds their account."""
+    if field.data:
+        field.data = field.data.lower()
 
 
 def _attribute_field(attribute: Attribute, declaration: Declaration, check_deliverability: bool) -> Field:

@@ -78,6 +78,32 @@ MESSAGES: dict[str, LazyString] = {
     ),
     "invitation_other_email": _l("This invitation is for another email address. Use the address it was sent to."),
     "invited": _l("You were invited to create an account with this email address."),
+    # Unfinished sign-ups (SECURITY.md, "Unconfirmed accounts").
+    "form_used": _l(
+        "This form was already used to create an account. To create another one, check the details, "
+        "then select “Create account” again."
+    ),
+    "form_sent_before": _l(
+        "You had sent this form before, so your account was created then, with the details and password you sent "
+        "that time. Enter the code we sent you."
+    ),
+    "sign_up_replaced": _l(
+        "A newer sign-up was started with these details, so this page no longer works. "
+        "Sign up again to create your account."
+    ),
+    "confirmed_choose_password": _l(
+        "Your account is confirmed. So that only you know its password, choose a new one: we sent you a code for it."
+    ),
+    "confirmed_ask_for_code": _l(
+        "Your account is confirmed. So that only you know its password, choose a new one: "
+        "select “Send a new code” to get a code for it."
+    ),
+    "sign_up_unfinished": _l(
+        "This account's sign-up was never finished, so we sent you a code to finish it. "
+        "You choose a new password straight after."
+    ),
+    "not_verified": _l("This account's sign-up was never finished."),
+    "too_many_codes_sent": _l("We have sent too many codes to this address."),
     # Notices.
     "code_sent": _l("We sent you a new code."),
     # Words of the pages that depend on what serves as the username.
@@ -88,6 +114,12 @@ MESSAGES: dict[str, LazyString] = {
     "returning_intro.phone_number": _l(
         "Enter your phone number and the code we sent you. No code, or it expired? Ask for a new one."
     ),
+    "already_have_account": _l("Already have an account with this username?"),
+    "already_have_account.email": _l("Already have an account with this email address?"),
+    "already_have_account.phone_number": _l("Already have an account with this phone number?"),
+    "forgot_intro": _l("Enter your username. We will send a code to set a new password."),
+    "forgot_intro.email": _l("Enter your email address. We will send a code there to set a new password."),
+    "forgot_intro.phone_number": _l("Enter your phone number. We will send a code there to set a new password."),
 }
 
 

@@ -26,6 +26,17 @@ SIGNUPS_SUCCEEDED = Counter("signup_signups_succeeded_total", "Sign-ups Cognito 
 SIGNUPS_FAILED = Counter("signup_signups_failed_total", "Sign-ups that did not go through, by error", ["error"])
 CONFIRMATIONS = Counter("signup_confirmations_total", "Codes entered, by outcome", ["outcome"])
 RESENDS = Counter("signup_resends_total", "New codes asked for, by outcome", ["outcome"])
+UNCONFIRMED_REPLACED = Counter(
+    "signup_unconfirmed_replaced_total", "Unconfirmed accounts deleted for a new sign-up (SIGNUP_REPLACE_UNCONFIRMED)"
+)
+PASSWORDS_SET = Counter(
+    "signup_passwords_set_total",
+    "New passwords set with a code (a sign-up finished elsewhere, a forgotten password), by outcome",
+    ["outcome"],
+)
+SIGN_OUTS = Counter(
+    "signup_sign_outs_total", "Other sessions signed out after a new password: signed_out or not_possible", ["outcome"]
+)
 SIGN_INS = Counter("signup_sign_ins_total", "Immediate sign-ins after confirmation, by outcome", ["outcome"])
 RATE_LIMITED = Counter("signup_rate_limited_total", "Requests refused by a rate limit, by rule", ["rule"])
 COGNITO_IN_FLIGHT = Gauge(

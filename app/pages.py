@@ -9,6 +9,7 @@ is app.templating.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from flask import render_template, request, url_for
@@ -21,7 +22,7 @@ from app import messages
 from app.cognito import Tokens
 from app.csrf import FormTokens
 from app.errors import SignupError
-from app.flow import Event, Flow
+from app.flow import Event, Flow, Kind
 from app.forms import FormClasses
 from app.i18n import select_locale
 from app.invite import Invitation
@@ -30,6 +31,17 @@ from app.settings import Settings
 from app.signup_request import SignupRequest
 
 PageResponse = tuple[str, int, dict[str, str]]
+
+
+@dataclass(frozen=True)
+class WaysOn:
+    """Where a person whose account may already exist can go on to (the view builds the addresses)."""
+
+    sign_in: str | None  # the site's sign-in, when one is configured
+    forgot: str  # "Forgot your password?"
+    finish: str | None = None  # finishing a sign-up started elsewhere (not on that page itself)
+
+
 _KEPT_PAGE_SLOT = "\x00slot\x00"  # where a kept page's form token goes; no rendered page holds a NUL
 MAX_PREFILL_LENGTH = 256
 
@@ -45,7 +57,9 @@ class Pages:
         # The untouched sign-up page, by language and whether the language is in its links (kept_signup).
         self._kept: dict[tuple[str, str | None], str] = {}
 
-    def signup(self, req: SignupRequest, form: FlaskForm, error: SignupError | None = None) -> PageResponse:
+    def signup(
+        self, req: SignupRequest, form: FlaskForm, error: SignupError | None = None, *, ways_on: WaysOn | None = None
+    ) -> PageResponse:
         """The sign-up form, empty or with what went wrong. Whatever was typed stays, but passwords:
         WTForms never echoes them, except after the too-fast check, where sending again is all it takes.
 
@@ -55,8 +69,8 @@ class Pages:
         if error is not None and error.code == "TooFast" and "password" in form:
             for name in ("password", "password_confirm"):
                 form[name].widget = PasswordInput(hide_value=False)
-        if error is not None and error.message == "username_exists":
-            form.username.ways_on = self._ways_on_for_an_existing_account()
+        if error is not None and error.message == "username_exists" and ways_on is not None:
+            form.username.ways_on = _existing_account(ways_on)
         email = self._email_field(form)
         if req.invitation is not None and email is not None:
             email.render_kw = {**(email.render_kw or {}), "readonly": True}
@@ -121,11 +135,13 @@ class Pages:
         *,
         sealed: str | None,
         resend_wait: int,
+        ways_on: WaysOn,
     ) -> PageResponse:
         """The code page for the request's Flow, or the returning person's form (username and code) without one.
 
         `sealed` is the Flow as this page's links keep it (without its one-off notice and event);
-        `resend_wait` how long before a new code may be asked for.
+        `resend_wait` how long before a new code may be asked for; `ways_on` where a person with
+        no code may go on to.
         """
         flow = req.flow
         notice = flow.notice if flow else req.flow_problem
@@ -143,6 +159,7 @@ class Pages:
             flow=flow,
             notice=messages.text(notice) if notice else None,
             resend_wait=resend_wait,
+            ways_on=ways_on,
             parent_messages=parent,
             page_args={"flow": sealed} if sealed else {},
             # A notice and a message for the embedding page are said once: the page script puts this
@@ -150,20 +167,59 @@ class Pages:
             clean_address=url_for("signup.confirm", flow=sealed) if flow and (flow.notice or flow.event) else None,
         )
 
-    def done(self, flow: Flow | None, continue_url: str | None, hand_off: str | None, sealed: str | None) -> str:
-        """The end of the flow, with a way to sign in: the hand-off to Managed Login when it is set up,
-        else the site's sign-in page. Its message to the embedding page comes once, for a Flow that
-        was just confirmed; `sealed` is that Flow without its event, for the address a reload gets."""
-        sign_in_url = hand_off or self.settings.sign_in_url
+    def password(
+        self,
+        req: SignupRequest,
+        form: FlaskForm,
+        error: SignupError | None = None,
+        *,
+        sealed: str,
+        resend_wait: int,
+        ways_on: WaysOn,
+    ) -> PageResponse:
+        """The new-password page: a code sent to the account's address, and a password of the person's own."""
+        flow = req.flow
+        return self.form_page(
+            "password.html",
+            form,
+            error,
+            links_to="signup.password",
+            wait_shown=bool(resend_wait),
+            flow=flow,
+            notice=messages.text(flow.notice, self.declaration.username) if flow and flow.notice else None,
+            resend_wait=resend_wait,
+            ways_on=ways_on,
+            page_args={"flow": sealed},
+            clean_address=url_for("signup.password", flow=sealed) if flow and flow.notice else None,
+        )
+
+    def forgot(self, req: SignupRequest, form: FlaskForm, error: SignupError | None = None) -> PageResponse:
+        """Forgot your password? The username, in the words of the pool's username mode."""
+        return self.form_page("forgot.html", form, error, links_to="signup.forgot")
+
+    def done(
+        self, flow: Flow | None, continue_url: str | None, sign_in_url: str | None, sealed: str | None, *, forgot: str
+    ) -> str:
+        """The end of the flow, as it ended (`flow.kind`: ready, a new password, or confirmed
+        before), with a way on: the site's sign-in, the success address, a new password. Only a
+        flow that ended READY says "ready"; a visit without one is told how to sign in.
+
+        Its message to the embedding page comes once, for a Flow that just ended; `sealed` is that
+        Flow without its event, for the address a reload gets.
+        """
         parent, clean_address = [], None
-        if flow and flow.event == Event.CONFIRMED:
-            parent = [{"type": "confirmed", "successUrl": continue_url or "", "signInUrl": hand_off or ""}]
+        if flow and flow.event in (Event.CONFIRMED, Event.PASSWORD_RESET):
+            hand_off = sign_in_url if sign_in_url != self.settings.sign_in_url else ""
+            parent = [{"type": str(flow.event), "successUrl": continue_url or "", "signInUrl": hand_off}]
             clean_address = url_for("signup.done", flow=sealed)
         return render_template(
             "done.html",
             links_to="signup.done",
-            continue_url=continue_url,
+            page_args={"flow": sealed} if sealed else {},
+            kind=flow.kind if flow else None,
+            continue_url=continue_url if flow and flow.kind == Kind.READY else None,
             sign_in_url=sign_in_url,
+            forgot_url=forgot,
             parent_messages=parent,
             clean_address=clean_address,
         )
@@ -192,12 +248,6 @@ class Pages:
             framed=framed,
             parent_messages=[{"type": "signed-in"}],
         )
-
-    def _ways_on_for_an_existing_account(self) -> list[tuple[str, str]]:
-        """Where a person whose account exists can go: sign in (when the site says where), or confirm it."""
-        ways = [(str(_l("Confirm your account")), url_for("signup.confirm"))]
-        sign_in_url = self.settings.sign_in_url
-        return [(str(_l("Sign in")), sign_in_url), *ways] if sign_in_url else ways
 
     def form_page(
         self, template: str, form: FlaskForm, error: SignupError | None, *, wait_shown: bool = False, **context: Any
@@ -243,6 +293,15 @@ class Pages:
         if field == self.declaration.username:
             return "username"
         return field_name(field)
+
+
+def _existing_account(ways_on: WaysOn) -> list[tuple[str, str]]:
+    """The links under "An account with this email address already exists"."""
+    ways = [(str(_l("Sign in")), ways_on.sign_in)] if ways_on.sign_in else []
+    ways.append((str(_l("Forgot your password?")), ways_on.forgot))
+    if ways_on.finish:
+        ways.append((str(_l("Finish a sign-up you started")), ways_on.finish))
+    return ways
 
 
 def error_page(status: int, links_to: str) -> str:

@@ -57,6 +57,8 @@ def create_user_pool_request(declaration: Declaration, name: str) -> dict[str, A
     }
     if declaration.username != "username":
         request["UsernameAttributes"] = [declaration.username]
+    # As AWS advises, and fixed once a pool is made: Ann@ and ann@ are one person.
+    request["UsernameConfiguration"] = {"CaseSensitive": False}
     if declaration.code_attribute:
         request["AutoVerifiedAttributes"] = [declaration.code_attribute]
     return request

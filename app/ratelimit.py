@@ -8,9 +8,11 @@ in bulk. The storage is shared (Redis) when several instances run.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import logging
 import math
+import threading
 import time
 from collections.abc import Mapping
 from enum import StrEnum
@@ -39,6 +41,7 @@ class Rule(StrEnum):
     CONFIRM_PER_USER = "confirm_per_user"  # codes tried for one account from one address
     RESEND = "resend"  # new codes asked for from one IP address
     RESEND_PER_USER = "resend_per_user"  # codes sent to one username: the cooldown
+    CODES_PER_DESTINATION = "codes_per_destination"  # codes sent to one email address or phone number
 
     @property
     def setting(self) -> str:
@@ -129,6 +132,67 @@ class RateLimiter:
             return 0
         waits = [s.reset_time - now for s in stats if s.remaining <= 0]
         return max(1, math.ceil(max(waits))) if waits else 0
+
+
+class Claim(StrEnum):
+    """What a sign-up form (one page view, named by its form token) has done so far."""
+
+    FIRST = "first"  # nothing yet: this post may create an account
+    SAME = "same"  # it created, or is creating, an account for this very username: resume that one
+    OTHER = "other"  # it was used for another username: a form never creates a second, different account
+
+
+class FormLedger:
+    """Remembers which account each sign-up form created, in the rate-limit store (so in Redis, for
+    every instance, when one is configured), for as long as a form token lives.
+
+    A person who presses Back on the code page, or sends the form twice, posts the same form again:
+    that post resumes the account the form created, instead of meeting it as somebody else's. And
+    one fetched form cannot feed a bot's many sign-ups. Only counters are kept, under a hash of the
+    token: nothing here names a person.
+    """
+
+    def __init__(self, storage_uri: str, lifetime: int) -> None:
+        self._storage_uri = storage_uri
+        self._lifetime = lifetime
+        # The memory store counts under a lock but reads the count back outside it; Redis counts
+        # and answers in one step. Taking claims one at a time in a worker makes both exact.
+        self._lock = threading.Lock()
+
+    @cached_property
+    def _store(self) -> Any:
+        """Made on first use, in each worker after the fork (see RateLimiter._window)."""
+        return _storage(self._storage_uri)
+
+    def claim(self, page_view: str, username: str) -> Claim:
+        """Count this post of the form for this username, and say what the form did before it.
+
+        Two counters, taken in this order, make two simultaneous posts of one form agree: for the
+        same username one of them is FIRST and the other SAME; for two usernames one is FIRST and
+        the other OTHER. A store out of reach lets the post through (FIRST), as the limits do.
+        """
+        try:
+            with self._lock:
+                if self._store.incr(self._key(page_view, username), self._lifetime) > 1:
+                    return Claim.SAME
+                return Claim.FIRST if self._store.incr(self._key(page_view), self._lifetime) == 1 else Claim.OTHER
+        except StorageError:
+            return Claim.FIRST
+
+    def release(self, page_view: str, username: str) -> None:
+        """Forget the claim of a post that created nothing (an error, an existing account), so the
+        same form may be sent again."""
+        try:
+            self._store.clear(self._key(page_view, username))
+            self._store.clear(self._key(page_view))
+        except StorageError:
+            pass
+
+    @staticmethod
+    def _key(page_view: str, username: str | None = None) -> str:
+        """The form's key, or the form-and-username's; hashed, so the store holds no address."""
+        text = page_view if username is None else f"{page_view}\x00{username.lower()}"
+        return f"signup-form/{hashlib.sha256(text.encode()).hexdigest()[:32]}"
 
 
 def network_key(ip: str) -> str:

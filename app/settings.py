@@ -38,6 +38,7 @@ DEFAULT_LIMITS: dict[Rule, str] = {
     Rule.CONFIRM_PER_USER: "15/hour",
     Rule.RESEND: "30/hour",
     Rule.RESEND_PER_USER: "1/minute;5/hour",
+    Rule.CODES_PER_DESTINATION: "5/hour",
 }
 
 
@@ -125,6 +126,8 @@ class Settings:
     min_fill_seconds: float = 1.0
     captcha: Captcha | None = None
     hide_existing_users: bool = False
+    # Delete an UNCONFIRMED account that blocks a new sign-up (needs IAM credentials for the admin calls).
+    replace_unconfirmed: bool = False
     metrics_token: str = ""
     site_name: str = ""
     theme: Theme = field(default_factory=Theme)
@@ -234,6 +237,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
             provider, site_key, captcha_secret_key, read.text("SIGNUP_CAPTCHA_VERIFY_URL", check=_check_url)
         ),
         hide_existing_users=read.flag("SIGNUP_HIDE_EXISTING_USERS"),
+        replace_unconfirmed=read.flag("SIGNUP_REPLACE_UNCONFIRMED"),
         metrics_token=read.text("SIGNUP_METRICS_TOKEN", check=_check_token),
         site_name=read.text("SIGNUP_SITE_NAME"),
         theme=Theme(

@@ -22,7 +22,8 @@ MAX_STATE_LENGTH = 512
 
 
 def hand_off_url(sign_in: SignIn, username: str, state: str | None) -> str | None:
-    """Managed Login's authorize address for this person, when the hand-off is set up."""
+    """Managed Login's authorize address, when the hand-off is set up; with the username filled in
+    (`login_hint`) only for an account the person made their own in this flow (app.flow.Kind.READY)."""
     if not (sign_in.domain and sign_in.redirect_uri):
         return None
     query = {
@@ -30,8 +31,9 @@ def hand_off_url(sign_in: SignIn, username: str, state: str | None) -> str | Non
         "client_id": sign_in.client_id,
         "redirect_uri": sign_in.redirect_uri,
         "scope": sign_in.scope,
-        "login_hint": username,
     }
+    if username:
+        query["login_hint"] = username
     if state:
         query["state"] = state
     return f"{sign_in.domain}/oauth2/authorize?{urlencode(query)}"

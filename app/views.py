@@ -23,10 +23,10 @@ from app.bots import HONEYPOT_FIELD
 from app.components import Components, current
 from app.csrf import is_same_origin
 from app.errors import SignupError
-from app.flow import Event, Flow
+from app.flow import CODE_PAGES, END_PAGES, PASSWORD_PAGES, Flow, Kind
 from app.forms import signup_values
 from app.headers import origin
-from app.pages import PageResponse, error_page
+from app.pages import PageResponse, WaysOn, error_page
 from app.signin import hand_off_url
 from app.signup_request import SignupRequest, read_carried, read_request
 from app.steps import Visitor
@@ -39,7 +39,19 @@ PAGE_OF_ROUTE = {
     "signup.signup": "signup.signup",
     "signup.confirm": "signup.confirm",
     "signup.resend": "signup.confirm",
+    "signup.password": "signup.password",
+    "signup.password_resend": "signup.password",
+    "signup.forgot": "signup.forgot",
     "signup.done": "signup.done",
+}
+# The route that shows each kind of Flow (app.flow.Kind); the end pages are the done page's.
+ROUTE_OF_KIND = {
+    Kind.CREATED: ".confirm",
+    Kind.EXISTING: ".confirm",
+    Kind.RETURNING: ".confirm",
+    Kind.FINISH: ".password",
+    Kind.RESET: ".password",
+    Kind.HIDDEN_RESET: ".password",
 }
 
 
@@ -114,13 +126,14 @@ def signup(req: SignupRequest) -> Any:
             password,
             {**attributes, **req.recorded},
             _visitor(req, form),
+            page_view=form.csrf_token.page_view,
             honeypot=form[HONEYPOT_FIELD].data or "",
             seconds_open=form.csrf_token.age,
             captcha_response=request.form.get(captcha.provider.response_field, "") if captcha else "",
             invitation=req.invitation,
         )
     except SignupError as err:
-        return parts.pages.signup(req, form, err)
+        return parts.pages.signup(req, form, err, ways_on=_ways_on(parts, username))
     return _next_page(req, parts, flow)
 
 
@@ -128,13 +141,14 @@ def signup(req: SignupRequest) -> Any:
 def confirm(req: SignupRequest) -> Any:
     """The code page; for a person with no code page of theirs (another browser, the next day) it asks who they are."""
     parts = current()
+    if req.flow is not None and req.flow.kind not in CODE_PAGES:
+        return _next_page(req, parts, req.flow)  # an address of another step: show that step
     form = _confirm_form(req, parts)
     if not form.validate_on_submit():
         return _code_page(req, parts, form)
     visitor = _visitor(req, form)
-    flow = req.flow
     try:
-        done = parts.steps.confirm(_username(flow, form), form.code.data, visitor, flow.live_session if flow else None)
+        done = parts.steps.confirm(_code_flow(req, form), form.code.data, visitor)
     except SignupError as err:
         return _code_page(req, parts, form, err)
     tokens = parts.steps.sign_in(done, visitor)
@@ -147,26 +161,93 @@ def confirm(req: SignupRequest) -> Any:
 def resend(req: SignupRequest) -> Any:
     """Send a new code. Posted by the code page's second button, which shares its form."""
     parts = current()
+    if req.flow is not None and req.flow.kind not in CODE_PAGES:
+        return _next_page(req, parts, req.flow)
     form = _confirm_form(req, parts)
     form.validate()
     form.code.errors = []  # a new code needs no old one
     if form.errors:
         return _code_page(req, parts, form)
     try:
-        sent = parts.steps.resend(req.flow or Flow(form.username.data), _visitor(req, form))
+        sent = parts.steps.resend(_code_flow(req, form), _visitor(req, form))
     except SignupError as err:
         return _code_page(req, parts, form, err)
     return _next_page(req, parts, sent)
 
 
+@bp.route("/signup/password", methods=["GET", "POST"])
+def password(req: SignupRequest) -> Any:
+    """A password of the person's own, with a code ForgotPassword sent: after confirming a sign-up
+    started elsewhere, or after "Forgot your password?"."""
+    parts = current()
+    if req.flow is None or req.flow.kind not in PASSWORD_PAGES:
+        return _next_page(req, parts, req.flow) if req.flow else redirect(url_for(".forgot"))
+    form = parts.forms.new_password()
+    if not form.validate_on_submit():
+        return _password_page(req, parts, form)
+    try:
+        done = parts.steps.set_password(req.flow, form.code.data, form.password.data, _visitor(req, form))
+    except SignupError as err:
+        return _password_page(req, parts, form, err)
+    return _next_page(req, parts, done)
+
+
+@bp.post("/signup/password/resend")
+def password_resend(req: SignupRequest) -> Any:
+    """Send a new code for the new password. Posted by the new-password page's second button."""
+    parts = current()
+    if req.flow is None or req.flow.kind not in PASSWORD_PAGES:
+        return _next_page(req, parts, req.flow) if req.flow else redirect(url_for(".forgot"))
+    form = parts.forms.new_password()
+    form.validate()
+    if form.csrf_token.errors:
+        return _password_page(req, parts, form)
+    for name in ("code", "password", "password_confirm"):
+        if name in form:
+            form[name].errors = []
+    try:
+        sent = parts.steps.send_password_code(req.flow, _visitor(req, form))
+    except SignupError as err:
+        return _password_page(req, parts, form, err)
+    return _next_page(req, parts, sent)
+
+
+@bp.route("/signup/forgot", methods=["GET", "POST"])
+def forgot(req: SignupRequest) -> Any:
+    """Forgot your password? The username, then a code to set a new one (or, for a sign-up never
+    finished, a code to finish it)."""
+    parts = current()
+    form = parts.forms.forgot()
+    if request.method == "GET" and req.flow is not None and not form.username.data:
+        form.username.data = req.flow.username
+        form.prefilled = True
+    if not form.validate_on_submit():
+        return parts.pages.forgot(req, form)
+    try:
+        flow = parts.steps.forgot(form.username.data, _visitor(req, form))
+    except SignupError as err:
+        return parts.pages.forgot(req, form, err)
+    return _next_page(req, parts, flow)
+
+
 @bp.get("/signup/done")
 def done(req: SignupRequest) -> str:
+    """The end: "ready" only for a Flow that ended READY (SECURITY.md); any other visit is told
+    how to sign in."""
     parts = current()
-    flow = req.flow
-    sign_in = hand_off_url(parts.settings.sign_in, flow.username, req.carried.state) if flow else None
+    flow = req.flow or req.expired_flow  # a day-old end page still says how it ended
+    if flow is not None and flow.kind not in END_PAGES:
+        flow = None
+    sign_in = _sign_in_url(req, parts, flow.username if flow and flow.kind == Kind.READY else None)
     # A reload of the page that said "confirmed" to the embedding page does not say it again.
-    sealed = parts.flows.seal(flow.but(event=None)) if flow and flow.event == Event.CONFIRMED else None
-    return parts.pages.done(flow, _success_url_for_this_window(req, parts), sign_in, sealed)
+    sealed = parts.flows.seal(flow.but(event=None)) if flow and flow.event else None
+    return parts.pages.done(
+        flow,
+        _success_url_for_this_window(req, parts),
+        sign_in,
+        sealed,
+        forgot=url_for(".forgot", flow=parts.flows.seal(Flow(flow.username))) if flow else url_for(".forgot"),
+    )
 
 
 def http_error(error: HTTPException) -> tuple[str, int, list[tuple[str, str]]]:
@@ -194,21 +275,49 @@ def _code_page(
     flow = req.flow
     sealed = parts.flows.seal(flow.but(event=None, notice="")) if flow else None
     wait = parts.steps.resend_wait(flow.username) if flow else 0
-    return parts.pages.confirm(req, form, error, sealed=sealed, resend_wait=wait)
+    ways_on = _ways_on(parts, flow.username if flow else None, finish=not flow or flow.kind != Kind.RETURNING)
+    return parts.pages.confirm(req, form, error, sealed=sealed, resend_wait=wait, ways_on=ways_on)
+
+
+def _password_page(
+    req: SignupRequest, parts: Components, form: FlaskForm, error: SignupError | None = None
+) -> PageResponse:
+    """The new-password page, with the resend wait and its Flow sealed for its links."""
+    flow = req.flow
+    assert flow is not None  # noqa: S101 - the views send a request without one elsewhere
+    sealed = parts.flows.seal(flow.but(event=None, notice=""))
+    wait = parts.steps.resend_wait(flow.username)
+    ways_on = _ways_on(parts, flow.username, finish=flow.kind != Kind.FINISH)
+    return parts.pages.password(req, form, error, sealed=sealed, resend_wait=wait, ways_on=ways_on)
 
 
 def _confirm_form(req: SignupRequest, parts: Components) -> FlaskForm:
-    if req.flow is not None:
-        return parts.forms.confirm()
-    form = parts.forms.confirm_returning()
-    if req.expired_flow is not None and not form.username.data:
-        form.username.data = req.expired_flow.username
-        form.prefilled = True
-    return form
+    """The code alone when the page's Flow names the account; else the username too (a returning
+    person, whose page from a day ago fills in nothing: they type who they are)."""
+    return parts.forms.confirm() if req.flow is not None else parts.forms.confirm_returning()
 
 
-def _username(flow: Flow | None, form: FlaskForm) -> str:
-    return flow.username if flow is not None else form.username.data
+def _code_flow(req: SignupRequest, form: FlaskForm) -> Flow:
+    """The code page's Flow, or a returning person's, named by what they typed."""
+    return req.flow if req.flow is not None else Flow(form.username.data, kind=Kind.RETURNING)
+
+
+def _ways_on(parts: Components, username: str | None, *, finish: bool = True) -> WaysOn:
+    """Where a person whose account may exist can go: sign in, a new password, or finishing a
+    sign-up started elsewhere (each filled in with the username, sealed, when it is known)."""
+    prefill = parts.flows.seal(Flow(username)) if username else None
+    return WaysOn(
+        sign_in=_sign_in_url(None, parts, None),
+        forgot=url_for(".forgot", flow=prefill) if prefill else url_for(".forgot"),
+        finish=(url_for(".confirm", flow=prefill) if prefill else url_for(".confirm")) if finish else None,
+    )
+
+
+def _sign_in_url(req: SignupRequest | None, parts: Components, username: str | None) -> str | None:
+    """The site's sign-in: Managed Login (with the username filled in when it is the person's own
+    account), else the site's sign-in page."""
+    state = req.carried.state if req else None
+    return hand_off_url(parts.settings.sign_in, username or "", state) or parts.settings.sign_in_url
 
 
 def _visitor(req: SignupRequest, form: FlaskForm) -> Visitor:
@@ -226,11 +335,12 @@ def _next_page(req: SignupRequest, parts: Components, flow: Flow) -> Response:
     embedding origin, to the top window.
     """
     seal = parts.flows.seal
-    if flow.event != Event.CONFIRMED:
-        return redirect(url_for(".confirm", flow=seal(flow)))
-    onward = hand_off_url(parts.settings.sign_in, flow.username, req.carried.state) or _success_url(req, parts)
-    if onward and not req.framed:
-        return redirect(onward)
+    if flow.kind in ROUTE_OF_KIND:
+        return redirect(url_for(ROUTE_OF_KIND[flow.kind], flow=seal(flow)))
+    if flow.kind == Kind.READY:
+        onward = hand_off_url(parts.settings.sign_in, flow.username, req.carried.state) or _success_url(req, parts)
+        if onward and not req.framed:
+            return redirect(onward)
     return redirect(url_for(".done", flow=seal(flow.but(session="", session_until=0))))
 
 

@@ -159,16 +159,18 @@ def test_a_flow_nobody_can_read_asks_who_it_was_for_and_never_reaches_cognito(st
         assert 'value="123456"' in text(posted) and "flow=" not in form_action(text(posted))
 
 
-def test_an_expired_flow_still_says_who_it_was_for_and_goes_on(stubber: StrictStubber) -> None:
+def test_an_expired_flow_fills_in_nothing_and_the_person_goes_on_as_a_returning_one(stubber: StrictStubber) -> None:
     stubber.add_response("confirm_sign_up", {})
+    delivery = {"Destination": "a***@e***", "DeliveryMedium": "EMAIL", "AttributeName": "email"}
+    stubber.add_response("forgot_password", {"CodeDeliveryDetails": delivery})
     app = app_with(stubber)
     token = sealed(app, Flow("ann@example.com", "ann@example.com", "EMAIL"), age=25 * 3600)
     page = app.test_client().get(f"/signup/confirm?flow={token}")
     assert "This page was open for more than a day." in text(page)
-    assert 'value="ann@example.com"' in text(page)
-    # What the browser sends: the filled-in address and the code.
+    assert "ann@example.com" not in text(page)  # a day-old page fills in nothing: the person says who they are
     done = submit(app.test_client(), f"/signup/confirm?flow={token}", {"username": "ann@example.com", "code": "123456"})
-    assert done.status_code == 302 and done.headers["Location"].startswith("/signup/done")
+    # Confirmed as a returning person: a password of their own comes next (SECURITY.md).
+    assert done.status_code == 302 and done.headers["Location"].startswith("/signup/password?flow=")
 
 
 def test_where_the_code_went_is_escaped(stubber: StrictStubber) -> None:

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from app import create_app
-from app.cognito import secret_hash
-from app.flow import Flow
+from app.cognito import Medium, secret_hash
+from app.flow import Event, Flow, Kind
 from local import emulator
 
 from .conftest import CLIENT_SECRET, ROOT, SIGNUP, StrictStubber, app_with, base_env, submit, text
@@ -122,19 +122,21 @@ def test_a_declared_text_without_a_translation_is_named_at_start_up(
     assert "without a translation" not in caplog.text
 
 
-def test_a_taken_username_offers_to_sign_in_or_confirm(stubber: StrictStubber) -> None:
+def test_a_taken_username_offers_to_sign_in_reset_the_password_or_finish_the_sign_up(stubber: StrictStubber) -> None:
     for sign_in in (None, "https://shop.example.com/login"):
         stubber.add_client_error("sign_up", "UsernameExistsException", "User already exists")
         app = app_with(stubber, SIGNUP_SIGN_IN_URL=sign_in)
         page = text(submit(app.test_client(), "/signup", SIGNUP))
         assert "An account with this email address already exists." in page
-        assert '<a href="/signup/confirm">Confirm your account</a>' in page
+        # Each filled in with the address, sealed (app.flow): never an empty form.
+        assert re.search(r'<a href="/signup/forgot\?flow=[^"]+">Forgot your password\?</a>', page)
+        assert re.search(r'<a href="/signup/confirm\?flow=[^"]+">Finish a sign-up you started</a>', page)
         assert ('<a href="https://shop.example.com/login" target="_top">Sign in</a>' in page) is bool(sign_in)
 
 
 def test_the_done_page_offers_to_sign_in_in_the_top_window(stubber: StrictStubber) -> None:
     app = app_with(stubber, SIGNUP_SIGN_IN_URL="https://shop.example.com/login")
-    token = app.extensions["signup"].flows.seal(Flow("ann@example.com", event="confirmed"))
+    token = app.extensions["signup"].flows.seal(Flow("ann@example.com", event=Event.CONFIRMED, kind=Kind.READY))
     page = text(app.test_client().get(f"/signup/done?flow={token}"))
     assert "Your account is confirmed. You can now sign in." in page
     assert 'href="https://shop.example.com/login" target="_top">Sign in</a>' in page
@@ -143,8 +145,8 @@ def test_the_done_page_offers_to_sign_in_in_the_top_window(stubber: StrictStubbe
 
 
 def test_the_code_page_says_where_the_code_went_and_what_to_do_if_it_does_not_come(stub_app: Any) -> None:
-    token = stub_app.extensions["signup"].flows.seal(Flow("ann@example.com", "ann@example.com", "EMAIL"))
-    page = text(stub_app.test_client().get(f"/signup/confirm?flow={token}"))
+    flow = Flow("ann@example.com", "ann@example.com", Medium.EMAIL, kind=Kind.CREATED)
+    page = text(stub_app.test_client().get(f"/signup/confirm?flow={stub_app.extensions['signup'].flows.seal(flow)}"))
     assert "We sent a code by email to ann@example.com." in page
     assert "look in your spam or junk folder" in page and "The code works for 24 hours." in page
     assert ">Not your email address? Start again</a>" in page

@@ -146,8 +146,9 @@ def test_email_is_normalised_before_it_is_sent(stub_app: Any, stubber: StrictStu
     )
     stubber.add_response("sign_up", {"UserConfirmed": False, "UserSub": "s"})
     submit(stub_app.test_client(), "/signup", {**SIGNUP, "username": "  Ann@EXAMPLE.com "})
-    assert sent[0]["Username"] == "Ann@example.com"
-    assert {"Name": "email", "Value": "Ann@example.com"} in sent[0]["UserAttributes"]
+    # email-validator's normal form, in lower case: the address is the username (app.forms.in_lower_case).
+    assert sent[0]["Username"] == "ann@example.com"
+    assert {"Name": "email", "Value": "ann@example.com"} in sent[0]["UserAttributes"]
 
 
 @pytest.mark.parametrize(

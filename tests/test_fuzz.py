@@ -19,15 +19,23 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app import create_app
-from app.cognito import create_client
-from app.flow import Flow
+from app.cognito import Medium, create_client
+from app.flow import Flow, Kind
 from app.settings import load_settings
 
 from .conftest import CLIENT_SECRET, SECRET_KEY, SIGNUP, base_env, csrf_token
 
-# 10,000 a route in the full suite (make test); the fast tier (make test-fast) sets a few hundred.
-EXAMPLES = int(os.environ.get("SIGNUP_FUZZ_EXAMPLES", "10000"))
-POST_ROUTES = ["/signup", "/signup/confirm", "/signup/confirm/resend"]
+# 30,000 requests in the full suite (make test); the fast tier (make test-fast) sets a few hundred a route.
+EXAMPLES = int(os.environ.get("SIGNUP_FUZZ_EXAMPLES", "5000"))
+# Each POST route, and the page whose form (token and flow) a browser would send to it.
+POST_ROUTES = {
+    "/signup": "/signup",
+    "/signup/confirm": "/signup/confirm",
+    "/signup/confirm/resend": "/signup/confirm",
+    "/signup/password": "/signup/password",
+    "/signup/password/resend": "/signup/password",
+    "/signup/forgot": "/signup/forgot",
+}
 COGNITO_ERRORS = [
     "InvalidPasswordException",
     "UsernameExistsException",
@@ -42,7 +50,7 @@ COGNITO_ERRORS = [
     "InternalErrorException",
     "ResourceNotFoundException",
 ]
-FIELDS = [*SIGNUP, "code", "csrf_token", "flow", "homepage", "encoded_data", "return_to", "lang"]
+FIELDS = [*SIGNUP, "code", "csrf_token", "flow", "homepage", "encoded_data", "return_to", "lang", "password_confirm"]
 
 
 class _Body:
@@ -87,15 +95,18 @@ def fuzz_app() -> Any:
 
 @pytest.fixture(scope="module")
 def browser(fuzz_app: Any) -> dict[str, Any]:
-    """A browser with valid tokens for both forms, and a genuine flow for the code page's address."""
+    """A browser with a genuine flow for each page that has one, and a valid token for each form."""
     client = fuzz_app.test_client()
-    flow = fuzz_app.extensions["signup"].flows.seal(Flow("ann@example.com", "ann@example.com", "EMAIL"))
-    return {
-        "client": client,
-        "/signup": csrf_token(client.get("/signup").get_data(as_text=True)),
-        "/signup/confirm": csrf_token(client.get("/signup/confirm").get_data(as_text=True)),
-        "flow": flow,
+    seal = fuzz_app.extensions["signup"].flows.seal
+    flows = {
+        "/signup/confirm": seal(Flow("ann@example.com", "ann@example.com", Medium.EMAIL, kind=Kind.CREATED)),
+        "/signup/password": seal(Flow("ann@example.com", "ann@example.com", Medium.EMAIL, kind=Kind.FINISH)),
     }
+    tokens = {}
+    for page in set(POST_ROUTES.values()):
+        address = f"{page}?flow={flows[page]}" if page in flows else page
+        tokens[page] = csrf_token(client.get(address).get_data(as_text=True))
+    return {"client": client, "tokens": tokens, "flows": flows}
 
 
 text = st.one_of(
@@ -122,7 +133,7 @@ def requests(draw: Any) -> dict[str, Any]:
         "raw": draw(st.binary(max_size=300)),
         "forged": draw(st.text(max_size=120)),
         "ip": str(draw(st.ip_addresses())),
-        "flow": draw(st.sampled_from(["none", "genuine", "forged"])),
+        "flow": draw(st.sampled_from(["none", "genuine", "genuine", "forged"])),
         "query": draw(st.text(max_size=60)),
         "site": draw(st.sampled_from([None, "same-origin", "same-origin", "cross-site", "none"])),
         "origin": draw(st.sampled_from([None, None, "http://localhost", "null", "https://evil.example"])),
@@ -131,7 +142,8 @@ def requests(draw: Any) -> dict[str, Any]:
 
 def send(browser: dict[str, Any], route: str, request: dict[str, Any]) -> Any:
     client = browser["client"]
-    token = browser["/signup" if route == "/signup" else "/signup/confirm"]
+    page = POST_ROUTES[route]
+    token = browser["tokens"][page]
     pairs = list(request["pairs"])
     if request["token"] in ("valid", "twice"):
         pairs.append(("csrf_token", token))
@@ -143,7 +155,8 @@ def send(browser: dict[str, Any], route: str, request: dict[str, Any]) -> Any:
     for header, value in (("HTTP_SEC_FETCH_SITE", request["site"]), ("HTTP_ORIGIN", request["origin"])):
         if value is not None:
             environ[header] = value
-    query = {"genuine": {"flow": browser["flow"]}, "forged": {"flow": request["forged"]}}.get(request["flow"], {})
+    genuine = {"flow": browser["flows"][page]} if page in browser["flows"] else {}
+    query = {"genuine": genuine, "forged": {"flow": request["forged"]}}.get(request["flow"], {})
     route = f"{route}?{urlencode({**query, 'lang': request['query']})}"
     kind = request["kind"]
     if kind == "form":

@@ -75,5 +75,5 @@ def test_each_visitor_of_a_kept_page_gets_a_form_token_made_for_their_visit() ->
         tokens.append(csrf_token(text(client.get("/signup"))))
         time.sleep(0.05)
     assert len(set(tokens)) == 3
-    ages = [client.application.extensions["signup"].tokens.age(token, "signup") for token in tokens]
+    ages = [client.application.extensions["signup"].tokens.read(token, "signup").age for token in tokens]
     assert ages[0] > ages[1] > ages[2]
