@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import i18n, theme
+from app.assets import serve_static
 from app.bots import BotGuard, Captcha
 from app.cognito import CognitoSignup, create_client
 from app.components import Components
@@ -22,7 +23,7 @@ from app.declaration import Declaration, load_declaration, untranslated
 from app.errors import ConfigError
 from app.flow import FlowSeal
 from app.forms import build_forms
-from app.headers import add_security_headers
+from app.headers import add_headers
 from app.health import bp as health_bp
 from app.invite import Invitations
 from app.logs import keep_secrets_out_of_logs, log_requests
@@ -45,7 +46,7 @@ def create_app(environ: Mapping[str, str] | None = None, *, cognito_client: Any 
     settings, declaration = load_configuration(os.environ if environ is None else environ)
     keep_secrets_out_of_logs()
 
-    app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=None)  # app.assets serves them
     app.session_interface = NoSession()
     app.config.update(
         SECRET_KEY=settings.secret_key,
@@ -114,8 +115,9 @@ def create_app(environ: Mapping[str, str] | None = None, *, cognito_client: Any 
     app.register_blueprint(bp)
     app.register_blueprint(pages_bp)
     app.register_blueprint(health_bp)
-    add_security_headers(app, settings)
+    add_headers(app, settings)
     log_requests(app)
+    serve_static(app, ROOT / "static", settings.favicon_url)
     if settings.trusted_proxies:
         # Trust exactly as many X-Forwarded-* hops as there are proxies; anything a client adds
         # further left is ignored, so it cannot choose the IP address Cognito sees.

@@ -83,6 +83,7 @@ class Settings:
     hide_existing_users: bool = False
     metrics_token: str = ""
     site_name: str = ""
+    favicon_url: str | None = None  # the site's icon; unset, a neutral one (static/favicon.svg)
     theme: Theme = field(default_factory=Theme)
 
     def __repr__(self) -> str:
@@ -189,6 +190,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         hide_existing_users=read.flag("SIGNUP_HIDE_EXISTING_USERS"),
         metrics_token=read.text("SIGNUP_METRICS_TOKEN", check=_check_token),
         site_name=read.text("SIGNUP_SITE_NAME"),
+        favicon_url=read.text("SIGNUP_FAVICON_URL", check=_check_url) or None,
         theme=Theme(
             brand_colour=read.text("SIGNUP_THEME_BRAND_COLOR", check=_check_colour) or None,
             logo_url=read.text("SIGNUP_THEME_LOGO_URL", check=_check_url) or None,
