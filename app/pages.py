@@ -166,12 +166,13 @@ def done(flow: Flow | None, continue_url: str | None, hand_off: str | None) -> s
     )
 
 
-def signed_in(tokens: Tokens, state: str | None, *, framed: bool) -> str:
+def signed_in(tokens: Tokens, state: str | None, *, framed: bool) -> tuple[str, dict[str, str]]:
     """The form that delivers the tokens to the operator's callback (OIDC's form_post response).
 
     Outside a frame the page script sends it at once; inside one it waits for the person's click,
     which browsers require before a frame may take the top window elsewhere. The tokens are in
-    this page only: never in an address, a log or a message to the embedding page.
+    this page only: never in an address, a log or a message to the embedding page, nor in any
+    cache (`no-store`: not even the back/forward cache keeps it).
     """
     fields = {
         "id_token": tokens.id_token,
@@ -182,13 +183,14 @@ def signed_in(tokens: Tokens, state: str | None, *, framed: bool) -> str:
     }
     if state:
         fields["state"] = state
-    return render_template(
+    page = render_template(
         "signed_in.html",
         callback=current().settings.token_callback_url,
         fields=fields,
         framed=framed,
         parent_messages=[{"type": "signed-in"}],
     )
+    return page, {"Cache-Control": "no-store"}
 
 
 def _ways_on_for_an_existing_account() -> list[tuple[str, str]]:
