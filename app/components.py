@@ -9,6 +9,7 @@ from markupsafe import Markup
 
 from app.bots import BotGuard
 from app.cognito import CognitoSignup
+from app.compression import KeptPage
 from app.csrf import FormTokens
 from app.declaration import Declaration
 from app.flow import FlowSeal
@@ -36,7 +37,7 @@ class Components:
     # The visible fields of untouched forms, by form class and language (app.pages.form_fields).
     rendered_fields: dict[tuple[type, str], Markup] = field(default_factory=dict)
     # The untouched sign-up page, by language and whether the language is in its links (app.pages.kept_signup_page).
-    rendered_pages: dict[tuple[str, str | None], str] = field(default_factory=dict)
+    rendered_pages: dict[tuple[str, str | None], KeptPage] = field(default_factory=dict)
 
 
 def current() -> Components:

@@ -23,6 +23,7 @@ from wtforms.widgets import PasswordInput
 from app import messages
 from app.cognito import Tokens
 from app.components import current
+from app.compression import KeptPage
 from app.declaration import field_name
 from app.errors import SignupError
 from app.flow import Flow
@@ -33,7 +34,6 @@ from app.passwords import SYMBOLS, needs
 bp = Blueprint("pages", __name__)
 
 PageResponse = tuple[str, int, dict[str, str]]
-_KEPT_PAGE_SLOT = "\x00slot\x00"  # where a kept page's form token goes; no rendered page holds a NUL
 MAX_PREFILL_LENGTH = 256
 
 
@@ -69,15 +69,16 @@ def signup(
     return _form_page("signup.html", form, error, notice=notice, closed=closed)
 
 
-def kept_signup_page(query: Mapping[str, str]) -> PageResponse | None:
+def kept_signup_page(query: Mapping[str, str]) -> tuple[bytes, int, dict[str, str]] | None:
     """The sign-up page as most visitors first see it, rendered once per language and kept; None
     for a visit that needs its own page.
 
     Building the form and rendering the page is most of what a page view costs, and only the form
-    token differs from one visitor to the next: it goes into the kept page. A visit whose links
-    carry more than the language (a return address, attribution, a sign-in state), that fills the
-    form in, that needs an invitation, or that comes under another script root gets its own page:
-    what is kept depends on nothing a request can choose but the language.
+    token differs from one visitor to the next: it goes into the kept page, and into its gzip, also
+    made once (app.compression.KeptPage). A visit whose links carry more than the language (a return
+    address, attribution, a sign-in state), that fills the form in, that needs an invitation, or
+    that comes under another script root gets its own page: what is kept depends on nothing a
+    request can choose but the language.
     """
     parts = current()
     carried = g.get("carried", {})
@@ -94,8 +95,8 @@ def kept_signup_page(query: Mapping[str, str]) -> PageResponse | None:
     if key not in kept:
         form = parts.forms.signup()
         page, _, _ = signup(form)
-        kept[key] = page.replace(form.csrf_token.current_token, _KEPT_PAGE_SLOT)
-    return kept[key].replace(_KEPT_PAGE_SLOT, parts.tokens.make(parts.forms.signup.Meta.form_name)), 200, {}
+        kept[key] = KeptPage(page, form.csrf_token.current_token)
+    return kept[key].filled(parts.tokens.make(parts.forms.signup.Meta.form_name))
 
 
 def fill_in(form: FlaskForm, invitation: Invitation | None, query: Mapping[str, str]) -> None:
