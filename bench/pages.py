@@ -175,7 +175,7 @@ def _met(key: str, value: float) -> bool | None:
 def section(now: dict[str, Any], before: dict[str, Any] | None) -> list[str]:
     """The '## Pages on a slow phone' part of BENCHMARKS.md."""
     pages = now["pages"]
-    old = (before or {}).get("pages", {})
+    old = before or {}
     header = "| | " + " | ".join(f"{PAGES[name]}: before | now" for name in PAGES) + " |"
     rows = []
     for key, title in FIGURES.items():
