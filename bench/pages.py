@@ -40,6 +40,7 @@ FIGURES = {
     "largest-contentful-paint": "Largest Contentful Paint: s",
     "first-contentful-paint": "First Contentful Paint: s",
     "total-byte-weight": "transferred, first visit: KB",
+    "bf-cache": "restored by Back from the back/forward cache",
 }
 
 
@@ -117,6 +118,8 @@ def figures(report: dict[str, Any]) -> dict[str, Any]:
     for key in FIGURES:
         if key in categories:
             values[key] = round(categories[key]["score"] * 100)
+        elif key == "bf-cache":  # Lighthouse's own check: it leaves the page and comes back
+            values[key] = audits[key]["score"]
         else:
             values[key] = audits[key]["numericValue"]
     requests = audits["network-requests"]["details"]["items"]
@@ -145,7 +148,7 @@ def measure(base: str, runs: int = RUNS, say: Any = print) -> dict[str, Any]:
             results["pages"][name] = page
             results["chromium"] = reports[0]["environment"]["hostUserAgent"].split("Chrome/")[1].split(" ")[0]
             results["lighthouse"] = reports[0]["lighthouseVersion"]
-            say(f"  {PAGES[name]}: " + ", ".join(f"{key} {page[key]:g}" for key in FIGURES))
+            say(f"  {PAGES[name]}: " + ", ".join(f"{key} {_value(key, page[key])}" for key in FIGURES))
     return results
 
 
@@ -156,6 +159,8 @@ def _value(key: str, value: float) -> str:
         return f"{value / 1000:.2f}"
     if key == "total-byte-weight":
         return f"{value / 1024:.1f}"
+    if key == "bf-cache":
+        return "yes" if value >= 1 else "no"
     return f"{value:g}"
 
 
@@ -168,6 +173,7 @@ def _met(key: str, value: float) -> bool | None:
         "cumulative-layout-shift": value < 0.005,
         "largest-contentful-paint": value <= 1000,
         "total-byte-weight": value <= 8 * 1024,
+        "bf-cache": value >= 1,
     }
     return targets.get(key)
 
