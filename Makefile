@@ -4,7 +4,7 @@ VENV := .venv
 MINISTACK_VENV := .venv-ministack
 PIP_QUIET := --quiet --disable-pip-version-check
 
-.PHONY: run test test-fast lint translations screenshots bench
+.PHONY: run test test-fast lint translations screenshots bench bench-pages
 run: $(VENV)/.runtime $(MINISTACK_VENV)/.ready  ## run the app against a local Cognito
 	$(VENV)/bin/python -m local.run
 
@@ -32,11 +32,15 @@ screenshots: $(VENV)/.dev $(MINISTACK_VENV)/.ready  ## the README's pictures, in
 	scripts/install-test-packages
 	$(VENV)/bin/python -m scripts.screenshots
 
-# wrk from Debian, py-spy from PyPI: tools of the bench alone, so neither is in a requirements file.
-bench: $(VENV)/.dev  ## measure the app under load on loopback; writes docs/BENCHMARKS.md and docs/profiles/
-	command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+# wrk and libbrotli1 (which bench/signup.lua reads brotli with) from Debian, py-spy from PyPI:
+# tools of the bench alone, so none is in a requirements file. Lighthouse comes from npm.
+bench: $(VENV)/.dev node_modules/.lighthouse  ## measure the app under load on loopback, then its pages in Lighthouse; writes docs/BENCHMARKS.md and docs/profiles/
+	command -v wrk >/dev/null && ldconfig -p | grep -q libbrotlidec.so.1 || { apt-get update -qq && apt-get install -y -qq wrk libbrotli1; }
 	$(VENV)/bin/pip install $(PIP_QUIET) py-spy==0.4.3
 	$(VENV)/bin/python -m bench.run
+
+bench-pages: $(VENV)/.dev node_modules/.lighthouse  ## Lighthouse alone on the three pages; rewrites that part of docs/BENCHMARKS.md
+	$(VENV)/bin/python -m bench.run --pages
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/mypy app
@@ -51,9 +55,15 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	touch $@
 
 # axe-core and the Nu HTML Checker, for the page checks (their install scripts are not needed).
+# Lighthouse is the bench's alone: an optional dependency, which the tests leave out.
 node_modules/.ready: package.json package-lock.json
-	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	npm ci --omit=optional --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
+
+node_modules/.lighthouse: package.json package-lock.json
+	command -v chromium >/dev/null && command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium npm; }
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch node_modules/.ready $@
 
 # ministack pins botocore exactly, so it gets a virtual environment of its own.
 $(MINISTACK_VENV)/.ready: requirements-ministack.txt

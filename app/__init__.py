@@ -15,10 +15,11 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import i18n
+from app.assets import serve_static
 from app.components import build_components
 from app.declaration import load_declaration
 from app.errors import ConfigError
-from app.headers import add_security_headers
+from app.headers import add_headers
 from app.health import bp as health_bp
 from app.logs import keep_secrets_out_of_logs, log_requests
 from app.model import Declaration, untranslated
@@ -39,7 +40,7 @@ def create_app(environ: Mapping[str, str] | None = None, *, cognito_client: Any 
     settings, declaration = load_configuration(os.environ if environ is None else environ)
     keep_secrets_out_of_logs()
 
-    app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=None)  # app.assets serves them
     app.session_interface = NoSession()
     app.config.update(
         SECRET_KEY=settings.secret_key,
@@ -63,8 +64,9 @@ def create_app(environ: Mapping[str, str] | None = None, *, cognito_client: Any 
     app.register_blueprint(bp)
     app.register_blueprint(templating_bp)
     app.register_blueprint(health_bp)
-    add_security_headers(app, settings)
+    add_headers(app, settings)
     log_requests(app)
+    serve_static(app, ROOT / "static", settings.favicon_url)
     if settings.trusted_proxies:
         # Trust exactly as many X-Forwarded-* hops as there are proxies; anything a client adds
         # further left is ignored, so it cannot choose the IP address Cognito sees.

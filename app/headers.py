@@ -1,4 +1,4 @@
-"""Security headers, computed once at start-up and added to every response."""
+"""Headers of every response, computed once at start-up: security, caching and compression."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from flask import Flask, request
 from werkzeug.wrappers import Response
 
 from app.bots import CAPTCHA_PROVIDERS
+from app.compression import compress
 from app.settings import Settings
 
 HSTS = "max-age=63072000"  # two years; subdomains are the operator's call, so not included
@@ -26,6 +27,13 @@ PERMISSIONS_POLICY = ", ".join(
         "browsing-topics",
     )
 )
+
+
+# What a page may be kept as: by the browser only (it holds a visitor's form token and what they
+# typed), checked with the server before it is shown again, and restored as it was by Back and
+# Forward (the back/forward cache needs no `no-store`). Tokens live 24 hours, so a restored form
+# still posts. A page that holds a secret sets `no-store` itself (app.pages.signed_in).
+PAGE_CACHING = "private, no-cache"
 
 
 def origin(url: str) -> str:
@@ -50,8 +58,9 @@ def content_security_policy(settings: Settings) -> str:
         scripts += provider.script_origins
         frames += provider.frame_origins
     images = ["'self'", "data:"]
-    if settings.theme.logo_url:
-        images.append(origin(settings.theme.logo_url))
+    for image in (settings.theme.logo_url, settings.favicon_url):
+        if image and origin(image) not in images:
+            images.append(origin(image))
     form_action = ["'self'"]
     onward = (
         settings.success_url,
@@ -76,8 +85,8 @@ def content_security_policy(settings: Settings) -> str:
     return "; ".join(f"{name} {' '.join(values)}" for name, values in directives.items())
 
 
-def add_security_headers(app: Flask, settings: Settings) -> None:
-    """Register the after-request hook that sets the headers."""
+def add_headers(app: Flask, settings: Settings) -> None:
+    """Register the after-request hook that sets the headers and compresses what is worth it (app.compression)."""
     headers = {
         "Content-Security-Policy": content_security_policy(settings),
         "X-Content-Type-Options": "nosniff",
@@ -90,7 +99,7 @@ def add_security_headers(app: Flask, settings: Settings) -> None:
         response.headers.update(headers)
         if request.is_secure:
             response.headers["Strict-Transport-Security"] = HSTS
-        if response.mimetype == "text/html":
-            # Pages hold a CSRF token and what the person typed: never keep them in a shared cache.
-            response.headers["Cache-Control"] = "no-store"
+        if response.mimetype == "text/html" and "Cache-Control" not in response.headers:
+            response.headers["Cache-Control"] = PAGE_CACHING
+        compress(response)
         return response

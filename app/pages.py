@@ -20,6 +20,7 @@ from wtforms.widgets import PasswordInput
 
 from app import messages
 from app.cognito import Tokens
+from app.compression import KeptPage
 from app.csrf import FormTokens
 from app.errors import SignupError
 from app.flow import Event, Flow, Kind
@@ -42,7 +43,6 @@ class WaysOn:
     finish: str | None = None  # finishing a sign-up started elsewhere (not on that page itself)
 
 
-_KEPT_PAGE_SLOT = "\x00slot\x00"  # where a kept page's form token goes; no rendered page holds a NUL
 MAX_PREFILL_LENGTH = 256
 
 
@@ -55,7 +55,7 @@ class Pages:
         self.forms = forms
         self.tokens = tokens
         # The untouched sign-up page, by language and whether the language is in its links (kept_signup).
-        self._kept: dict[tuple[str, str | None], str] = {}
+        self._kept: dict[tuple[str, str | None], KeptPage] = {}
 
     def signup(
         self, req: SignupRequest, form: FlaskForm, error: SignupError | None = None, *, ways_on: WaysOn | None = None
@@ -84,12 +84,13 @@ class Pages:
             notice = messages.text("invitation_needed")
         return self.form_page("signup.html", form, error, links_to="signup.signup", notice=notice, closed=closed)
 
-    def kept_signup(self, req: SignupRequest, query: Mapping[str, str]) -> PageResponse | None:
+    def kept_signup(self, req: SignupRequest, query: Mapping[str, str]) -> tuple[bytes, int, dict[str, str]] | None:
         """The sign-up page as most visitors first see it, rendered once per language and kept; None
         for a visit that needs its own page.
 
         Building the form and rendering the page is most of what a page view costs, and only the form
-        token differs from one visitor to the next: it goes into the kept page. A visit whose links
+        token differs from one visitor to the next: it goes into the kept page, and into its gzip, also
+        made once (app.compression.KeptPage). A visit whose links
         carry more than the language (a return address, attribution, a sign-in state), that fills the
         form in, that needs an invitation, or that comes under another script root gets its own page:
         what is kept depends on nothing a request can choose but the language.
@@ -105,8 +106,8 @@ class Pages:
         if key not in self._kept:
             form = self.forms.signup()
             page, _, _ = self.signup(req, form)
-            self._kept[key] = page.replace(form.csrf_token.current_token, _KEPT_PAGE_SLOT)
-        return self._kept[key].replace(_KEPT_PAGE_SLOT, self.tokens.make(self.forms.signup.Meta.form_name)), 200, {}
+            self._kept[key] = KeptPage(page, form.csrf_token.current_token)
+        return self._kept[key].filled(self.tokens.make(self.forms.signup.Meta.form_name))
 
     def fill_in(self, form: FlaskForm, invitation: Invitation | None, query: Mapping[str, str]) -> None:
         """Fill a new form in from the address: the invited email address, or what the declaration
@@ -224,12 +225,13 @@ class Pages:
             clean_address=clean_address,
         )
 
-    def signed_in(self, tokens: Tokens, state: str | None, *, framed: bool) -> str:
+    def signed_in(self, tokens: Tokens, state: str | None, *, framed: bool) -> tuple[str, dict[str, str]]:
         """The form that delivers the tokens to the operator's callback (OIDC's form_post response).
 
         Outside a frame the page script sends it at once; inside one it waits for the person's click,
         which browsers require before a frame may take the top window elsewhere. The tokens are in
-        this page only: never in an address, a log or a message to the embedding page.
+        this page only: never in an address, a log or a message to the embedding page, nor in any
+        cache (`no-store`: not even the back/forward cache keeps it).
         """
         fields = {
             "id_token": tokens.id_token,
@@ -240,7 +242,7 @@ class Pages:
         }
         if state:
             fields["state"] = state
-        return render_template(
+        page = render_template(
             "signed_in.html",
             links_to="signup.confirm",  # the route that shows it
             callback=self.settings.sign_in.token_callback_url,
@@ -248,6 +250,7 @@ class Pages:
             framed=framed,
             parent_messages=[{"type": "signed-in"}],
         )
+        return page, {"Cache-Control": "no-store"}
 
     def form_page(
         self, template: str, form: FlaskForm, error: SignupError | None, *, wait_shown: bool = False, **context: Any

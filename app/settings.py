@@ -130,6 +130,7 @@ class Settings:
     replace_unconfirmed: bool = False
     metrics_token: str = ""
     site_name: str = ""
+    favicon_url: str | None = None  # the site's icon; unset, a neutral one (static/favicon.svg)
     theme: Theme = field(default_factory=Theme)
 
     def __repr__(self) -> str:
@@ -240,6 +241,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         replace_unconfirmed=read.flag("SIGNUP_REPLACE_UNCONFIRMED"),
         metrics_token=read.text("SIGNUP_METRICS_TOKEN", check=_check_token),
         site_name=read.text("SIGNUP_SITE_NAME"),
+        favicon_url=read.text("SIGNUP_FAVICON_URL", check=_check_url) or None,
         theme=Theme(
             brand_colour=read.text("SIGNUP_THEME_BRAND_COLOR", check=_check_colour) or None,
             logo_url=read.text("SIGNUP_THEME_LOGO_URL", check=_check_url) or None,

@@ -1,5 +1,9 @@
 -- wrk script: GET one page as a first-time visitor (no cookie), as fast as the server answers.
+-- It asks for the page compressed, as every browser does (Chromium's Accept-Encoding), so the
+-- app's compression is counted; the bare app ignores the header.
 -- At the end it prints wrk's own figures as one JSON line starting with "BENCH " for bench/load.py.
+
+wrk.headers["Accept-Encoding"] = "gzip, deflate, br, zstd"
 
 done = function(summary, latency, requests)
   local e = summary.errors

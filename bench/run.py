@@ -5,11 +5,16 @@ Both run with the Procfile's command and gunicorn.conf.py against a Cognito stan
 compared is measured in alternating slices, so a shared machine's drift in speed falls on both.
 Then py-spy (`record --native --gil`) samples the workers under the same loads: docs/profiles/*.svg
 and the table of where each request's CPU goes.
-`--quick` measures for a fraction of the time and writes nothing; `--no-profile` leaves py-spy out.
+Last, Lighthouse loads the sign-up, code and done pages as a phone on slow 4G would (bench/pages.py).
+`--quick` measures for a fraction of the time and writes nothing; `--no-profile` leaves py-spy out;
+`--pages` measures the pages alone and rewrites only their part of BENCHMARKS.md. `--root DIR` runs
+the app of another checkout (the same harness measuring, say, main's code), and `--before` writes
+what it measured to bench/before.json, the *before* column, instead of BENCHMARKS.md.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import secrets
@@ -25,8 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import flame, tls, upstream
-from bench.report import report
+from bench import flame, pages, tls, upstream
+from bench.report import before_figures, report, revision
 from local.emulator import free_port, wait_until_up
 from local.procfile import web_command
 
@@ -58,13 +63,13 @@ class Run:
 class Gunicorn:
     """A WSGI app started as production starts it (the Procfile's command, gunicorn.conf.py)."""
 
-    def __init__(self, target: str, env: dict[str, str], log: Path) -> None:
+    def __init__(self, target: str, env: dict[str, str], log: Path, root: Path = ROOT) -> None:
         self.port = free_port()
         launched = time.monotonic()
         with open(log, "wb") as output:
             self.process = subprocess.Popen(
                 web_command(app=target),
-                cwd=ROOT,
+                cwd=root,
                 env={**env, "SIGNUP_BIND": f"127.0.0.1:{self.port}"},
                 stdout=output,
                 stderr=subprocess.STDOUT,
@@ -207,7 +212,7 @@ def _py_spy() -> str:
 class Bench:
     """The servers of one run and everything measured so far."""
 
-    def __init__(self, tmp: Path, stack: ExitStack, quick: bool) -> None:
+    def __init__(self, tmp: Path, stack: ExitStack, quick: bool, root: Path = ROOT, bare: bool = True) -> None:
         self.tmp, self.quick = tmp, quick
         self.slice_s, self.rounds = (3, 2) if quick else (5, 4)
         self.results: dict[str, Any] = {"load": os.getloadavg()}
@@ -238,15 +243,19 @@ class Bench:
             # measures what a sign-up costs, so every thread may call Cognito.
             SIGNUP_COGNITO_MAX_IN_FLIGHT=os.environ.get("SIGNUP_THREADS", "32"),
         )
-        self.app = Gunicorn("wsgi:app", env, tmp / "app.log")
+        self.app = Gunicorn("wsgi:app", env, tmp / "app.log", root)
         stack.callback(self.app.stop)
+        self.results.update(start_s=self.app.start_s)
+        if not bare:
+            return
+        # The page as it leaves the app, before any compression: what a bare Flask app would send.
         with urllib.request.urlopen(f"{self.app.url}/signup", timeout=10) as answer:
             (tmp / "signup.html").write_bytes(answer.read())
         self.bare = Gunicorn(
             "bench.bare_app:app", {**env, "BENCH_BARE_PAGE": str(tmp / "signup.html")}, tmp / "bare.log"
         )
         stack.callback(self.bare.stop)
-        self.results.update(start_s=self.app.start_s, bare_start_s=self.bare.start_s, settings=_settings(env, tmp))
+        self.results.update(bare_start_s=self.bare.start_s, settings=_settings(env, tmp))
 
     def wrk(self, label: str, server: Gunicorn, script: str, seconds: float, *args: str) -> Run:
         self.runs.append(run := wrk(label, server, script, seconds, *args))
@@ -299,18 +308,28 @@ class Bench:
         self.runs.extend(p["run"] for p in profiles.values())
 
 
-def measure(quick: bool) -> dict[str, Any]:
+def measure(quick: bool, root: Path, profiled: bool = True) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="signup-bench-") as directory, ExitStack() as stack:
-        bench = Bench(Path(directory), stack, quick)
+        bench = Bench(Path(directory), stack, quick, root)
         say("Sign-ups at 0 and 100 ms upstream, in turns, until the app has served 50k requests")
         bench.signups_and_memory()
         say("GET /signup, the app and the bare app in turns")
         bench.pages()
-        if "--no-profile" not in sys.argv:
+        if profiled:
             say("Profiles: py-spy record --native --gil")
             bench.profiles()
         bench.results.update(runs=bench.runs, stand_in=bench.stand_in.stats())
+        say("Pages: Lighthouse, mobile, slow 4G")
+        bench.results["lighthouse"] = pages.measure(bench.app.url, runs=1 if quick else pages.RUNS, say=say)
         return bench.results
+
+
+def measure_pages(root: Path) -> dict[str, Any]:
+    """Lighthouse alone, against the app and its Cognito stand-in."""
+    with tempfile.TemporaryDirectory(prefix="signup-bench-") as directory, ExitStack() as stack:
+        bench = Bench(Path(directory), stack, quick=False, root=root, bare=False)
+        say("Pages: Lighthouse, mobile, slow 4G")
+        return pages.measure(bench.app.url, say=say)
 
 
 def _settings(env: dict[str, str], tmp: Path) -> str:
@@ -332,16 +351,39 @@ def say(message: str) -> None:
 
 
 def main() -> int:
-    quick = "--quick" in sys.argv
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a short run that writes nothing")
+    parser.add_argument("--no-profile", action="store_true", help="leave py-spy out")
+    parser.add_argument("--pages", action="store_true", help="Lighthouse alone; rewrites only its section")
+    parser.add_argument("--root", type=Path, default=ROOT, help="the checkout whose app is measured")
+    parser.add_argument("--before", action="store_true", help="write bench/before.json, not BENCHMARKS.md")
+    args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(130))
+    started = time.monotonic()
+    before = json.loads((HERE / "before.json").read_text())
+    if args.pages:
+        results = measure_pages(args.root.resolve())
+        if args.before:
+            measured = {"lighthouse": results, "load": results["load"]}
+            before["pages"] = before_figures(measured, revision(args.root))["pages"]
+            (HERE / "before.json").write_text(json.dumps(before, indent=2, ensure_ascii=False) + "\n")
+        else:
+            text = pages.splice((DOCS / "BENCHMARKS.md").read_text(), pages.section(results, before.get("pages")))
+            (DOCS / "BENCHMARKS.md").write_text(text)
+        print("\n".join(pages.section(results, before.get("pages"))))
+        return 0
     if shutil.which("wrk") is None:
         raise SystemExit("The bench needs wrk: apt-get install wrk (make bench does).")
-    started = time.monotonic()
-    results = measure(quick)
+    results = measure(args.quick, args.root.resolve(), profiled=not args.no_profile)
     results["minutes"] = (time.monotonic() - started) / 60
-    results["before"] = json.loads((HERE / "before.json").read_text())
+    if args.before:
+        (HERE / "before.json").write_text(
+            json.dumps(before_figures(results, revision(args.root)), indent=2, ensure_ascii=False) + "\n"
+        )
+        return 0
+    results["before"] = before
     text = report(results)
-    if not quick:
+    if not args.quick:
         (DOCS / "BENCHMARKS.md").write_text(text)
     print(text)
     return 0

@@ -8,14 +8,38 @@
 -- thread per connection (-t N -c N) and this file's globals are that one browser's state.
 -- Usage: wrk -t64 -c64 -d20s -s signup.lua http://127.0.0.1:PORT -- TAG
 -- TAG makes usernames unique across runs: user-TAG-THREAD-N@example.com.
+-- Every request asks for compression as Chromium does, so the app's compression is counted; a
+-- brotli answer is decoded with the system's libbrotlidec (Debian's libbrotli1) before it is read.
 
 local ffi = require("ffi")
 ffi.cdef [[
 typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
 int clock_gettime(int clock_id, bench_timespec *tp);
+int BrotliDecoderDecompress(size_t encoded_size, const uint8_t *encoded, size_t *decoded_size, uint8_t *decoded);
 ]]
 local clock = ffi.new("bench_timespec")
 local CLOCK_MONOTONIC = 1
+local brotli = ffi.load("libbrotlidec.so.1")
+local DECODED_MAX = 1024 * 1024
+local decoded = ffi.new("uint8_t[?]", DECODED_MAX)
+local decoded_size = ffi.new("size_t[1]")
+
+wrk.headers["Accept-Encoding"] = "gzip, deflate, br, zstd"
+
+-- The page as the browser reads it: brotli decoded; nil for an encoding this script cannot read.
+local function readable(headers, body)
+  local encoding = headers["Content-Encoding"]
+  if encoding == nil then
+    return body
+  elseif encoding ~= "br" then
+    return nil
+  end
+  decoded_size[0] = DECODED_MAX
+  if brotli.BrotliDecoderDecompress(#body, body, decoded_size, decoded) ~= 1 then
+    return nil
+  end
+  return ffi.string(decoded, decoded_size[0])
+end
 
 local function now_ms()
   ffi.C.clock_gettime(CLOCK_MONOTONIC, clock)
@@ -105,8 +129,9 @@ response = function(status, headers, body)
     return
   end
   if step == 1 then
-    if status == 200 and body:find('name="csrf_token"', 1, true) then
-      form = form_body(body)
+    local page = status == 200 and readable(headers, body)
+    if page and page:find('name="csrf_token"', 1, true) then
+      form = form_body(page)
       step = 2
     else
       unexpected = unexpected + 1

@@ -29,36 +29,51 @@
   var signedIn = document.querySelector("form[data-send-at-once]");
   if (signedIn) signedIn.submit();
 
-  // No double submit: the first click disables the buttons until the next page loads.
-  document.querySelectorAll("form[data-once]").forEach(function (form) {
+  // No double submit: the first click disables the buttons until the next page loads. A page that
+  // Back brings back from the browser's memory (the back/forward cache) is ready to send again.
+  var onceForms = document.querySelectorAll("form[data-once]");
+  onceForms.forEach(function (form) {
     form.addEventListener("submit", function (event) {
       if (form.dataset.sent) { event.preventDefault(); return; }
       form.dataset.sent = "1";
       setTimeout(function () {
-        form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = true; });
+        form.querySelectorAll("button[type=submit]:not([disabled])").forEach(function (b) {
+          b.disabled = true;
+          b.dataset.held = "1";
+        });
       }, 0);
     });
   });
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) return;
+    onceForms.forEach(function (form) {
+      delete form.dataset.sent;
+      form.querySelectorAll("button[data-held]").forEach(function (b) {
+        b.disabled = false;
+        delete b.dataset.held;
+      });
+    });
+  });
+
+  // The page holds the controls below, with their room, from the server, visible only once this
+  // script makes them work ("ready"): adding them here would move the page (docs/performance.md).
 
   // Show or hide a password, with a real button that says what it does.
-  document.querySelectorAll("input[data-show-label]").forEach(function (input) {
-    var button = document.createElement("button");
-    button.type = "button";
-    button.className = "button button--secondary button--small";
-    button.textContent = input.dataset.showLabel;
-    button.setAttribute("aria-controls", input.id);
-    button.setAttribute("aria-pressed", "false");
+  document.querySelectorAll("button[data-show-label]").forEach(function (button) {
+    var input = document.getElementById(button.getAttribute("aria-controls"));
+    if (!input) return;
     button.addEventListener("click", function () {
       var shown = input.type === "text";
       input.type = shown ? "password" : "text";
-      button.textContent = shown ? input.dataset.showLabel : input.dataset.hideLabel;
+      button.textContent = shown ? button.dataset.showLabel : button.dataset.hideLabel;
       button.setAttribute("aria-pressed", shown ? "false" : "true");
     });
-    input.insertAdjacentElement("afterend", button);
+    button.classList.add("ready");
   });
 
   // A live checklist of the password policy's rules, ticked off while the person types. It says
-  // what the hint says (both come from the same list on the server), so the hint steps aside.
+  // what the hint says (both come from the same list on the server), so the style sheet shows the
+  // hint only where scripts do not run, and the checklist only where they do.
   var checklist = document.getElementById("password-checklist");
   var password = document.getElementById("password");
   if (checklist && password) {
@@ -85,9 +100,6 @@
         item.lastChild.textContent = ": " + (met ? checklist.dataset.met : checklist.dataset.unmet);
       });
     };
-    var hint = document.getElementById("password-hint");
-    if (hint) hint.hidden = true;
-    checklist.hidden = false;
     var described = (password.getAttribute("aria-describedby") || "").split(" ").filter(function (id) {
       return id && id !== "password-hint";
     });
@@ -98,36 +110,26 @@
   }
 
   // Phone numbers: a country list beside the input, so a local number ("07400 123456") is read
-  // in the right country; the server turns it into E.164.
+  // in the right country; the server turns it into E.164. The list comes from the page.
   document.querySelectorAll("input[data-countries]").forEach(function (input) {
-    var countries = JSON.parse(input.dataset.countries);
+    var select = document.getElementById(input.id + "_region");
+    if (!select) return;
     var guess = input.dataset.region || (navigator.language.split("-")[1] || "").toUpperCase();
-    var select = document.createElement("select");
-    select.name = input.name + "_region";
-    select.id = input.id + "_region";
-    select.autocomplete = "tel-country-code";
-    countries.forEach(function (country) {
-      var option = new Option(country[1] + " (+" + country[2] + ")", country[0], false, country[0] === guess);
-      select.add(option);
+    JSON.parse(input.dataset.countries).forEach(function (country) {
+      select.add(new Option(country[1] + " (+" + country[2] + ")", country[0], false, country[0] === guess));
     });
-    var label = document.createElement("label");
-    label.htmlFor = select.id;
-    label.textContent = input.dataset.countryLabel;
-    var wrapper = document.createElement("div");
-    wrapper.className = "phone-country";
-    wrapper.appendChild(label);
-    wrapper.appendChild(select);
-    input.insertAdjacentElement("beforebegin", wrapper);
+    select.parentElement.classList.add("ready");
   });
 
-  // The "send a new code" cooldown, counted down; the button waits with it.
+  // The "send a new code" cooldown, counted down; the button waits with it. Counted from a time,
+  // not in ticks, so a page Back brings back from the browser's memory shows the real wait.
   var wait = document.getElementById("resend-wait");
   if (wait) {
-    var seconds = Number(wait.dataset.countdown);
+    var until = Date.now() + Number(wait.dataset.countdown) * 1000;
     var resend = document.querySelector("button[aria-describedby='resend-wait']");
     if (resend) resend.disabled = true;
     var timer = setInterval(function () {
-      seconds -= 1;
+      var seconds = Math.ceil((until - Date.now()) / 1000);
       if (seconds > 0) {
         var template = seconds === 1 ? wait.dataset.one : wait.dataset.other;
         wait.textContent = template.replace("{seconds}", seconds);

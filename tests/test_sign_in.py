@@ -222,6 +222,7 @@ def test_a_confirmed_account_is_signed_in_at_once_and_only_the_callback_gets_the
     seen = [code_page, text(client.get(code_page))]
     answer = submit(client, code_page, {"code": emulator.LOCAL_CODE})
     assert answer.status_code == 200 and "Set-Cookie" not in answer.headers
+    assert answer.headers["Cache-Control"] == "no-store"  # not even the back/forward cache keeps the tokens
     form = text(answer)
     assert form_action(form) == f"{site.origin}/tokens"
     assert "data-send-at-once" in form  # outside a frame the page script sends it at once
