@@ -144,7 +144,7 @@ _NOT_SETTINGS = {"SIGNUP_RATELIMIT_"}  # a prefix the code strips, not a variabl
 
 
 def test_every_environment_variable_the_code_reads_is_in_the_configuration_page() -> None:
-    sources = [*sorted((ROOT / "app").glob("*.py")), ROOT / "gunicorn.conf.py"]
+    sources = [*sorted((ROOT / "app").rglob("*.py")), ROOT / "gunicorn.conf.py"]
     read = {name for source in sources for name in _SETTING.findall(source.read_text(encoding="utf-8"))}
     documented = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
     missing = sorted(name for name in read - _NOT_SETTINGS if f"`{name}`" not in documented)
