@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from app.logs import keep_secrets_out_of_logs, log_requests
 from app.pages import bp as pages_bp
 from app.ratelimit import RateLimiter
 from app.secrets import with_stored_secrets
-from app.settings import Settings, load_settings
+from app.settings import Settings, cognito_cap, load_settings
 from app.steps import Steps
 from app.views import bp
 
@@ -78,7 +79,7 @@ def create_app(environ: Mapping[str, str] | None = None, *, cognito_client: Any 
         client_metadata=declaration.client_metadata,
         validation_data=declaration.validation_data,
         analytics_endpoint_id=declaration.analytics_endpoint_id,
-        max_in_flight=settings.cognito_max_in_flight,
+        max_in_flight=cognito_cap(settings.threads, settings.cognito_max_in_flight),
     )
     limiter = RateLimiter(
         settings.ratelimit_storage_uri, settings.rate_limits or {}, enabled=settings.ratelimit_enabled
@@ -124,6 +125,23 @@ def create_app(environ: Mapping[str, str] | None = None, *, cognito_client: Any 
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
     return app
+
+
+def fit_to_threads(app: Flask, threads: int) -> None:
+    """Fit the Cognito bulkhead and connection pool to the threads that really serve this process.
+
+    create_app can only take SIGNUP_THREADS (the setting for other servers) at its word: under
+    gunicorn it runs once, in the master, before any worker exists. gunicorn.conf.py calls this in
+    each worker with the count gunicorn really runs, whatever its command line, GUNICORN_CMD_ARGS
+    or a config file said. The worker gets a client of its own, with a pool of that size, so it
+    shares no connection the master opened at start-up either. An app that is not this one (the
+    benchmark's bare Flask) has nothing to fit.
+    """
+    components: Components | None = app.extensions.get("signup")
+    if components is None:
+        return
+    settings = replace(components.settings, threads=threads)
+    components.service.use_client(create_client(settings), cognito_cap(threads, settings.cognito_max_in_flight))
 
 
 class NoSession(SessionInterface):
