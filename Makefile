@@ -5,8 +5,8 @@ MINISTACK_VENV := .venv-ministack
 PIP_QUIET := --quiet --disable-pip-version-check
 
 .PHONY: run test test-fast lint translations screenshots bench
-run: $(VENV)/.runtime $(MINISTACK_VENV)/.ready  ## run the app against a local Cognito
-	$(VENV)/bin/python -m local.run
+run: $(VENV)/.runtime $(MINISTACK_VENV)/.ready  ## run the app against a local Cognito (FRESH=1: an empty one)
+	$(VENV)/bin/python -m local.run $(if $(FRESH),--fresh)
 
 test: $(VENV)/.dev $(MINISTACK_VENV)/.ready  ## install everything the tests use, then run them all
 	scripts/install-test-packages

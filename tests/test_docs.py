@@ -159,6 +159,18 @@ def test_every_metric_the_app_exports_is_in_the_operations_page() -> None:
     assert not [name for name in exported if f"`{name}`" not in documented]
 
 
+def test_the_embed_snippet_is_the_one_the_local_demo_runs() -> None:
+    """docs/embedding.md's snippet, with the app's address in it, is local/demo.html's, which the tests drive."""
+    documented = re.search(r"^## Embed snippet$.*?^```html\n(.*?)^```$", read("docs/embedding.md"), re.M | re.S)
+    assert documented, "docs/embedding.md has no html block under '## Embed snippet'"
+    snippet = documented.group(1).replace("https://signup.example.com", "{app}")
+    assert snippet in read("local/demo.html")
+
+
+def read(path: str) -> str:
+    return (ROOT / path).read_text(encoding="utf-8")
+
+
 @pytest.mark.parametrize(
     ("heading", "anchor"),
     [
