@@ -164,8 +164,8 @@ def post_fork(server, worker):
 
 
 def post_worker_init(worker):
-    """Fit the app to the threads this worker really runs (app.fit_to_threads), before its first request."""
-    from app import fit_to_threads
+    """Fit the app to the threads this worker really runs (app.components.fit_to_threads), before its first request."""
+    from app.components import fit_to_threads
 
     fit_to_threads(worker.wsgi, worker.cfg.threads)
 

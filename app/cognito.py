@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from functools import cache
 from typing import Any
 
@@ -71,9 +72,9 @@ def create_client(settings: Settings) -> Any:
     """
     config = Config(
         signature_version=UNSIGNED,
-        connect_timeout=settings.connect_timeout,
-        read_timeout=settings.read_timeout,
-        retries={"mode": "standard", "total_max_attempts": settings.max_attempts},
+        connect_timeout=settings.cognito.connect_timeout,
+        read_timeout=settings.cognito.read_timeout,
+        retries={"mode": "standard", "total_max_attempts": settings.cognito.max_attempts},
         max_pool_connections=settings.threads + 1,
         # The forms check every value first; Cognito's own InvalidParameterException (which the
         # app maps) is a better answer than botocore's client-side one, and it saves CPU.
@@ -82,8 +83,8 @@ def create_client(settings: Settings) -> Any:
     )
     return _session().client(
         "cognito-idp",
-        region_name=settings.cognito_region,
-        endpoint_url=settings.cognito_endpoint_url,
+        region_name=settings.cognito.region,
+        endpoint_url=settings.cognito.endpoint_url,
         config=config,
     )
 
@@ -97,12 +98,19 @@ class RequestContext:
     client_metadata: Mapping[str, str] = field(default_factory=dict)  # where they came from (attribution)
 
 
+class Medium(StrEnum):
+    """How Cognito sent a code (its DeliveryMediumType)."""
+
+    EMAIL = "EMAIL"
+    SMS = "SMS"
+
+
 @dataclass(frozen=True)
 class CodeDelivery:
     """Where Cognito sent a confirmation code, as Cognito reports it (usually masked)."""
 
     destination: str
-    medium: str  # "EMAIL" or "SMS"
+    medium: Medium
     attribute: str
 
 
@@ -242,7 +250,7 @@ class CognitoSignup:
     def use_client(self, client: Any, max_in_flight: int) -> None:
         """From now on, call Cognito through `client`, and let at most `max_in_flight` calls wait at once.
 
-        For a worker that learns its real thread count only once it is forked (app.fit_to_threads).
+        For a worker that learns its real thread count only once it is forked (app.components.fit_to_threads).
         Call it before the worker's first request: a call in flight would release a cap it never took.
         """
         self._client = client
@@ -444,7 +452,7 @@ def _delivery(details: Mapping[str, str] | None) -> CodeDelivery | None:
         return None
     return CodeDelivery(
         destination=details.get("Destination", ""),
-        medium=details.get("DeliveryMedium", "EMAIL"),
+        medium=Medium.SMS if details.get("DeliveryMedium") == Medium.SMS else Medium.EMAIL,
         attribute=details.get("AttributeName", ""),
     )
 

@@ -1,20 +1,26 @@
-"""The parts the requests share, built once per process by create_app."""
+"""The parts the requests share, built once per process: `build_components` makes them from the
+settings and the declaration (create_app calls it), `fit_to_threads` sizes them for the threads of
+a gunicorn worker, `current` finds the running app's."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
-from flask import current_app
+from flask import Flask, current_app
 from markupsafe import Markup
 
-from app.bots import BotGuard
-from app.cognito import CognitoSignup
+from app import theme
+from app.bots import BotGuard, Captcha
+from app.cognito import CognitoSignup, create_client
 from app.csrf import FormTokens
-from app.declaration import Declaration
 from app.flow import FlowSeal
-from app.forms import FormClasses
+from app.forms import FormClasses, build_forms
 from app.invite import Invitations
-from app.settings import Settings
+from app.model import Declaration
+from app.pages import Pages
+from app.ratelimit import RateLimiter
+from app.settings import Settings, SignInMode, cognito_cap
 from app.steps import Steps
 
 
@@ -28,15 +34,83 @@ class Components:
     forms: FormClasses
     service: CognitoSignup
     steps: Steps
+    pages: Pages
     flows: FlowSeal
     invitations: Invitations
     guard: BotGuard
     theme_css: str
     theme_version: str
-    # The visible fields of untouched forms, by form class and language (app.pages.form_fields).
+    # The visible fields of untouched forms, by form class and language (app.templating.form_fields).
     rendered_fields: dict[tuple[type, str], Markup] = field(default_factory=dict)
-    # The untouched sign-up page, by language and whether the language is in its links (app.pages.kept_signup_page).
-    rendered_pages: dict[tuple[str, str | None], str] = field(default_factory=dict)
+
+
+def build_components(settings: Settings, declaration: Declaration, cognito_client: Any = None) -> Components:
+    """Every part, joined: the one boto3 client (or the tests' stubbed one), the service, the steps
+    with their limits and bot checks, the forms and pages, and the seals and tokens."""
+    client = cognito_client if cognito_client is not None else create_client(settings)
+    captcha = settings.captcha
+    guard = BotGuard(
+        settings.min_fill_seconds,
+        Captcha(captcha.provider, captcha.site_key, captcha.secret_key, captcha.verify_url) if captcha else None,
+    )
+    service = CognitoSignup(
+        client,
+        client_id=settings.cognito.client_id,
+        client_secret=settings.cognito.client_secret,
+        client_metadata=declaration.client_metadata,
+        validation_data=declaration.validation_data,
+        analytics_endpoint_id=declaration.analytics_endpoint_id,
+        max_in_flight=cognito_cap(settings.threads, settings.cognito_max_in_flight),
+    )
+    limits = settings.rate_limits
+    limiter = RateLimiter(limits.storage_uri, limits.rules, enabled=limits.enabled)
+    tokens = FormTokens(settings.secret_key, settings.secret_key_fallbacks)
+    forms = build_forms(
+        declaration,
+        tokens=tokens,
+        advanced_security=settings.advanced_security,
+        check_deliverability=settings.check_email_deliverability,
+    )
+    css = theme.stylesheet(settings.theme)
+    return Components(
+        settings=settings,
+        declaration=declaration,
+        tokens=tokens,
+        forms=forms,
+        service=service,
+        steps=Steps(
+            service,
+            limiter,
+            guard,
+            declaration,
+            hide_existing_users=settings.hide_existing_users,
+            sign_in_at_once=settings.sign_in.mode == SignInMode.IMMEDIATE,
+            auth_session_seconds=settings.sign_in.auth_session_seconds,
+        ),
+        pages=Pages(declaration, settings, forms, tokens),
+        flows=FlowSeal(settings.secret_key, settings.secret_key_fallbacks),
+        invitations=Invitations(settings.secret_key, settings.secret_key_fallbacks),
+        guard=guard,
+        theme_css=css,
+        theme_version=theme.version(css),
+    )
+
+
+def fit_to_threads(app: Flask, threads: int) -> None:
+    """Fit the Cognito bulkhead and connection pool to the threads that really serve this process.
+
+    build_components can only take SIGNUP_THREADS (the setting for other servers) at its word:
+    under gunicorn it runs once, in the master, before any worker exists. gunicorn.conf.py calls
+    this in each worker with the count gunicorn really runs, whatever its command line,
+    GUNICORN_CMD_ARGS or a config file said. The worker gets a client of its own, with a pool of
+    that size, so it shares no connection the master opened at start-up either. An app that is not
+    this one (the benchmark's bare Flask) has nothing to fit.
+    """
+    components: Components | None = app.extensions.get("signup")
+    if components is None:
+        return
+    settings = replace(components.settings, threads=threads)
+    components.service.use_client(create_client(settings), cognito_cap(threads, settings.cognito_max_in_flight))
 
 
 def current() -> Components:

@@ -1,9 +1,9 @@
-"""The sign-up form's declaration: a TOML file that says what the form asks for.
+"""The sign-up form's declaration: a TOML file that says what the form asks for, read and checked.
 
 The declaration mirrors the user pool (username mode, password policy, attribute schema) so
 that the form can check everything Cognito would check, and tell the person in their words,
 before a request is sent. Every mistake in the file is collected and reported at once, naming
-the attribute, so that an operator fixes the file in one pass.
+the attribute, so that an operator fixes the file in one pass. What a declaration is: app.model.
 """
 
 from __future__ import annotations
@@ -11,44 +11,26 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping, Set
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import phonenumbers
 
 from app.errors import ConfigError
+from app.kinds import COGNITO_MANAGED, STANDARD_ATTRIBUTES, TYPES, AttributeType, Kind
+from app.model import (
+    LINK,
+    MAX_CUSTOM_NAME_LENGTH,
+    MAX_VALUE_LENGTH,
+    Attribute,
+    Attribution,
+    Consent,
+    Declaration,
+    LocalizedText,
+    PasswordPolicy,
+)
 
-UsernameMode = Literal["username", "email", "phone_number"]
-AttributeType = Literal["string", "number", "boolean", "datetime"]
-# A text for people: one string, or one string per locale ({en = "...", de = "..."}).
-LocalizedText = Mapping[str, str]
-
-MAX_VALUE_LENGTH = 2048  # Cognito: an attribute value is at most 2048 characters
-MAX_CUSTOM_NAME_LENGTH = 20  # Cognito: the part after "custom:" is 1-20 characters
 _CUSTOM_NAME = re.compile(r"[\w.:-]{1,20}", re.ASCII)
-
-# The standard attributes a person can type, with the input kind each one needs.
-STANDARD_ATTRIBUTES: dict[str, str] = {
-    "address": "text",
-    "birthdate": "date",
-    "email": "email",
-    "family_name": "text",
-    "gender": "text",
-    "given_name": "text",
-    "locale": "text",
-    "middle_name": "text",
-    "name": "text",
-    "nickname": "text",
-    "phone_number": "phone",
-    "picture": "url",
-    "preferred_username": "text",
-    "profile": "url",
-    "website": "url",
-    "zoneinfo": "text",
-}
-# Standard attributes that Cognito sets itself: a form must never send them.
-COGNITO_MANAGED = {"sub", "updated_at", "email_verified", "phone_number_verified", "identities"}
 
 _TOP_KEYS = {
     "username",
@@ -87,155 +69,6 @@ _ATTRIBUTE_KEYS = {
     "choices",
     "default",
 }
-
-
-@dataclass(frozen=True)
-class PasswordPolicy:
-    """The pool's password policy, repeated here so the form can explain it before Cognito refuses."""
-
-    minimum_length: int = 8
-    require_uppercase: bool = True
-    require_lowercase: bool = True
-    require_numbers: bool = True
-    require_symbols: bool = True
-
-
-@dataclass(frozen=True)
-class Attribute:
-    """One user-pool attribute the form asks for."""
-
-    name: str  # the Cognito name: "email" or "custom:company"
-    type: AttributeType = "string"
-    kind: str = "text"  # how it is typed: text, email, phone, url, date, number, boolean, datetime, choice
-    label: LocalizedText = field(default_factory=dict)
-    help: LocalizedText = field(default_factory=dict)
-    required_message: LocalizedText = field(default_factory=dict)  # instead of the built-in "Enter …"
-    required: bool = False
-    min_length: int | None = None
-    max_length: int = MAX_VALUE_LENGTH
-    min_value: int | None = None
-    max_value: int | None = None
-    pattern: str | None = None
-    choices: tuple[str, ...] = ()
-    choice_labels: Mapping[str, LocalizedText] = field(default_factory=dict)  # by value; the value itself if none
-    default: str | int | bool | None = None
-
-    @property
-    def is_custom(self) -> bool:
-        return self.name.startswith("custom:")
-
-    @property
-    def field_name(self) -> str:
-        return field_name(self.name)
-
-
-@dataclass(frozen=True)
-class Consent:
-    """A box to tick, such as the terms of service. Ticked, it is recorded in `attribute` as the
-    document's version and the time, "2026-05 2026-11-27T09:30:00Z"; unticked, nothing is recorded."""
-
-    name: str  # the checkbox is consent_<name>
-    label: LocalizedText  # may link to the document: "I accept the [terms](https://example.com/terms)"
-    version: str
-    attribute: str  # a custom attribute
-    required: bool = False
-
-    @property
-    def field_name(self) -> str:
-        return f"consent_{self.name}"
-
-
-@dataclass(frozen=True)
-class Attribution:
-    """A query parameter of the form's address (utm_source, ref) kept through the flow and sent to
-    Cognito: as `attribute` when given, else as ClientMetadata under the parameter's name."""
-
-    parameter: str
-    attribute: str | None = None
-    max_length: int = 100
-
-
-@dataclass(frozen=True)
-class Declaration:
-    """Everything the TOML file declares, checked."""
-
-    username: UsernameMode = "username"
-    password: bool = True  # False: no password (a pool with passwordless sign-in)
-    password_policy: PasswordPolicy = field(default_factory=PasswordPolicy)
-    attributes: tuple[Attribute, ...] = ()
-    client_metadata: Mapping[str, str] = field(default_factory=dict)
-    validation_data: Mapping[str, str] = field(default_factory=dict)
-    analytics_endpoint_id: str | None = None
-    default_phone_region: str | None = None
-    allowed_phone_regions: tuple[str, ...] = ()  # empty: any country
-    consents: tuple[Consent, ...] = ()
-    attribution: tuple[Attribution, ...] = ()
-    prefill: tuple[str, ...] = ()  # attributes a link may fill in (?email=...)
-    invitation_required: bool = False  # sign-up only through an invitation link (app.invite)
-
-    @property
-    def recorded_attributes(self) -> tuple[Attribute, ...]:
-        """The custom attributes the app writes itself (consents, attribution), as long as it writes
-        them: the pool needs them too, and the pool check compares them like the form's."""
-        consents = [
-            Attribute(c.attribute, max_length=len(c.version) + len(" 2026-01-01T00:00:00Z")) for c in self.consents
-        ]
-        return tuple(
-            consents + [Attribute(a.attribute, max_length=a.max_length) for a in self.attribution if a.attribute]
-        )
-
-    @property
-    def written_attributes(self) -> tuple[Attribute, ...]:
-        """Every attribute a sign-up may send: what the form asks for and what the app records."""
-        return self.attributes + self.recorded_attributes
-
-    @property
-    def username_attribute(self) -> Attribute | None:
-        """The attribute that doubles as the username (email or phone mode), if any."""
-        if self.username == "username":
-            return None
-        return next(a for a in self.attributes if a.name == self.username)
-
-    @property
-    def code_attribute(self) -> str | None:
-        """Where Cognito sends confirmation codes: the username's attribute, else email, else phone."""
-        if self.username != "username":
-            return self.username
-        names = {a.name for a in self.attributes}
-        return next((name for name in ("email", "phone_number") if name in names), None)
-
-    @property
-    def form_attributes(self) -> tuple[Attribute, ...]:
-        """The attributes that get a field of their own (the username attribute is the username field)."""
-        return tuple(a for a in self.attributes if a.name != self.username)
-
-
-def field_name(attribute_name: str) -> str:
-    """The HTML form name of an attribute: "custom:company" becomes "custom_company"."""
-    return attribute_name.replace(":", "_")
-
-
-def untranslated(declaration: Declaration, languages: tuple[str, ...], default: str = "en") -> list[str]:
-    """Each declared text that has no version in an enabled language, named for the operator's log.
-
-    A plain-string label on a standard attribute is the default language's: the other languages
-    use the app's own translation of that attribute's name, so it is not listed.
-    """
-    found = []
-    for attribute in declaration.attributes:
-        texts = {"label": attribute.label, "help": attribute.help, "required_message": attribute.required_message}
-        texts |= {f"label of choice {value!r}": label for value, label in attribute.choice_labels.items()}
-        for what, text in texts.items():
-            if not text or (what == "label" and not attribute.is_custom and set(text) <= {"", default}):
-                continue
-            missing = [language for language in languages if language != default and language not in text]
-            if missing:
-                shown = text.get(default) or next(iter(text.values()))
-                found.append(f"{attribute.name}: {what} has no {'/'.join(missing)} text; those pages show {shown!r}")
-        unlabelled = [value for value in attribute.choices if value not in attribute.choice_labels]
-        if unlabelled:
-            found.append(f"{attribute.name}: choices {unlabelled} have no label; pages show the values themselves")
-    return found
 
 
 def load_declaration(path: str | Path) -> Declaration:
@@ -341,7 +174,15 @@ _CARRIED = {"lang", "return_to", "state", "flow", "invite"}  # the query paramet
 _PARAMETER = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _CONSENT_KEYS = {"name", "label", "version", "attribute", "required"}
 _ATTRIBUTION_KEYS = {"parameter", "attribute", "max_length"}
-LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")  # [text](https://...) in a consent's label
+# Keys that apply to attributes of one type only.
+_TYPED_KEYS = {
+    "min_value": AttributeType.NUMBER,
+    "max_value": AttributeType.NUMBER,
+    "min_length": AttributeType.STRING,
+    "max_length": AttributeType.STRING,
+    "pattern": AttributeType.STRING,
+    "choices": AttributeType.STRING,
+}
 
 
 def _refuse_unknown_keys(table: Mapping[str, Any], known: Set[str], where: str, problem: Any) -> None:
@@ -457,16 +298,14 @@ def _standard(name: str, entry: Mapping[str, Any], problem: Any) -> Attribute | 
     if name in COGNITO_MANAGED:
         problem(f"attribute {name!r} is set by Cognito and cannot be part of a form")
         return None
-    kind = STANDARD_ATTRIBUTES.get(name)
-    if kind is None:
+    standard = STANDARD_ATTRIBUTES.get(name)
+    if standard is None:
         problem(f"attribute {name!r} is not a standard Cognito attribute; custom attributes are named 'custom:{name}'")
         return None
     if entry.get("type", "string") != "string":
         problem(f"attribute {name!r}: a standard attribute is a string; remove 'type'")
-    for key in ("min_value", "max_value"):
-        if key in entry:
-            problem(f"attribute {name!r}: {key} applies to number attributes only")
-    return _common(name, "string", kind, entry, problem)
+    _refuse_keys_of_other_types(name, AttributeType.STRING, entry, problem)
+    return _common(name, AttributeType.STRING, standard.kind, entry, problem)
 
 
 def _custom(name: str, entry: Mapping[str, Any], problem: Any) -> Attribute | None:
@@ -480,23 +319,24 @@ def _custom(name: str, entry: Mapping[str, Any], problem: Any) -> Attribute | No
     if not _CUSTOM_NAME.fullmatch(own):
         problem(f"attribute {name!r}: a custom name uses letters, digits, '_', '.', ':' and '-' only")
         return None
-    kind_of_type = {"string": "text", "number": "number", "boolean": "boolean", "datetime": "datetime"}
-    attribute_type = entry.get("type", "string")
-    if attribute_type not in kind_of_type:
+    declared = entry.get("type", "string")
+    if declared not in TYPES:
         problem(f"attribute {name!r}: type must be string, number, boolean or datetime")
         return None
-    if attribute_type != "number":
-        for key in ("min_value", "max_value"):
-            if key in entry:
-                problem(f"attribute {name!r}: {key} applies to number attributes only")
-    if attribute_type != "string":
-        for key in ("min_length", "max_length", "pattern", "choices"):
-            if key in entry:
-                problem(f"attribute {name!r}: {key} applies to string attributes only")
-    return _common(name, attribute_type, kind_of_type[attribute_type], entry, problem)
+    attribute_type = AttributeType(declared)
+    _refuse_keys_of_other_types(name, attribute_type, entry, problem)
+    return _common(name, attribute_type, TYPES[attribute_type].kind, entry, problem)
 
 
-def _common(name: str, attribute_type: str, kind: str, entry: Mapping[str, Any], problem: Any) -> Attribute:
+def _refuse_keys_of_other_types(
+    name: str, attribute_type: AttributeType, entry: Mapping[str, Any], problem: Any
+) -> None:
+    for key, owner in _TYPED_KEYS.items():
+        if key in entry and owner != attribute_type:
+            problem(f"attribute {name!r}: {key} applies to {owner} attributes only")
+
+
+def _common(name: str, attribute_type: AttributeType, kind: Kind, entry: Mapping[str, Any], problem: Any) -> Attribute:
     """The keys every attribute shares: texts, required, lengths, pattern, choices, default."""
 
     def whole(key: str) -> int | None:
@@ -537,7 +377,7 @@ def _common(name: str, attribute_type: str, kind: str, entry: Mapping[str, Any],
     elif any(len(c) > (max_length or MAX_VALUE_LENGTH) for c in choices):
         problem(f"attribute {name!r}: a choice is longer than max_length")
     if choices:
-        kind = "choice"
+        kind = Kind.CHOICE
 
     required = entry.get("required", False)
     if not isinstance(required, bool):
@@ -545,8 +385,7 @@ def _common(name: str, attribute_type: str, kind: str, entry: Mapping[str, Any],
         required = False
 
     default: str | int | bool | None = entry.get("default")
-    expected = {"string": str, "number": int, "boolean": bool, "datetime": str}[attribute_type]
-    if default is not None and (type(default) is not expected):
+    if default is not None and (type(default) is not TYPES[attribute_type].default):
         problem(f"attribute {name!r}: default must be a {attribute_type}")
         default = None
     elif choices and default is not None and default not in choices:
@@ -554,7 +393,6 @@ def _common(name: str, attribute_type: str, kind: str, entry: Mapping[str, Any],
 
     return Attribute(
         name=name,
-        type=attribute_type,  # type: ignore[arg-type]
         kind=kind,
         label=_text(entry, "label", name, problem),
         help=_text(entry, "help", name, problem),

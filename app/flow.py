@@ -15,16 +15,26 @@ import base64
 import json
 import time
 from dataclasses import asdict, dataclass, replace
+from enum import StrEnum
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from app.cognito import Medium
+
 # A confirmation code lives 24 hours; so does the page that asks for it.
 MAX_AGE = 24 * 3600
 # A sealed token far longer than any real one is not worth decrypting.
 MAX_TOKEN_LENGTH = 4096
+
+
+class Event(StrEnum):
+    """What the next page tells the embedding page, once (its message's `type`)."""
+
+    SIGNED_UP = "signed-up"
+    CONFIRMED = "confirmed"
 
 
 @dataclass(frozen=True)
@@ -33,8 +43,8 @@ class Flow:
 
     username: str
     destination: str = ""  # where the code went, as the person typed it (empty when hidden)
-    medium: str = ""  # "EMAIL", "SMS", or "" when unknown
-    event: str = ""  # what to tell the embedding page on the next page: "signed-up", "confirmed"
+    medium: Medium | None = None  # None when unknown
+    event: Event | None = None  # what to tell the embedding page on the next page
     notice: str = ""  # a key of app.messages to show once on the next page, such as "code_sent"
     # Cognito's Session from SignUp, then from ConfirmSignUp: a credential that signs the new
     # account in (app.signin), so it travels only sealed; and when Cognito stops accepting it.
@@ -78,12 +88,21 @@ class FlowSeal:
         try:
             plain = self._fernet.decrypt(token.encode())
             sealed_at = self._fernet.extract_timestamp(token.encode())
-            flow = Flow(**json.loads(plain))
+            flow = _flow(json.loads(plain))
         except (InvalidToken, ValueError, TypeError) as err:
             raise FlowError(None) from err
         if time.time() - sealed_at > self.max_age:
             raise FlowError(flow)
         return flow
+
+
+def _flow(fields: Any) -> Flow:
+    """The Flow a token's JSON holds, its words typed again; ValueError or TypeError when it holds none."""
+    fields = dict(fields)
+    for name, words in (("medium", Medium), ("event", Event)):
+        if name in fields:
+            fields[name] = words(fields[name])
+    return Flow(**fields)
 
 
 def _derive(secret_key: str) -> bytes:

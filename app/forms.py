@@ -10,139 +10,28 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-import phonenumbers
-from babel import Locale
-from babel.lists import format_list
-from email_validator import EmailNotValidError, validate_email
-from flask import request
-from flask_babel import LazyString, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import escape
-from wtforms import (
-    BooleanField,
-    DateField,
-    DateTimeLocalField,
-    EmailField,
-    Field,
-    HiddenField,
-    IntegerField,
-    PasswordField,
-    SelectChoice,
-    SelectField,
-    StringField,
-    TelField,
-    URLField,
-)
-from wtforms.validators import (
-    URL,
-    AnyOf,
-    DataRequired,
-    EqualTo,
-    InputRequired,
-    Length,
-    NumberRange,
-    Optional,
-    Regexp,
-    StopValidation,
-    ValidationError,
-)
-from wtforms.widgets import TextInput
+from wtforms import BooleanField, Field, HiddenField, PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, ValidationError
 
 from app.bots import HONEYPOT_FIELD
 from app.csrf import FormTokens, SignedFormToken
-from app.declaration import LINK, Attribute, Declaration, LocalizedText, PasswordPolicy
-from app.i18n import DEFAULT
+from app.fields import TOO_LONG, localized, strip
+from app.kinds import KINDS, STANDARD_ATTRIBUTES, FieldOptions
+from app.model import LINK, Attribute, Declaration, LocalizedText, PasswordPolicy
 from app.passwords import needs, password_rules
 
 MAX_USERNAME_LENGTH = 128
 MAX_PASSWORD_LENGTH = 256
 MAX_CODE_LENGTH = 2048
 MAX_ENCODED_DATA_LENGTH = 131072
-TOO_LONG = _l("This is too long. Use at most %(max)d characters.")
 _USERNAME_CATEGORIES = ("L", "M", "S", "N", "P")  # Cognito: letters, marks, symbols, numbers, punctuation
-
-STANDARD_LABELS = {
-    "address": _l("Address"),
-    "birthdate": _l("Date of birth"),
-    "email": _l("Email address"),
-    "family_name": _l("Last name"),
-    "gender": _l("Gender"),
-    "given_name": _l("First name"),
-    "locale": _l("Language"),
-    "middle_name": _l("Middle name"),
-    "name": _l("Full name"),
-    "nickname": _l("Nickname"),
-    "phone_number": _l("Phone number"),
-    "picture": _l("Picture address"),
-    "preferred_username": _l("Preferred username"),
-    "profile": _l("Profile page"),
-    "website": _l("Website"),
-    "zoneinfo": _l("Time zone"),
-}
-# What a required standard attribute left empty says, in the summary too: "Enter your first name.".
-REQUIRED_MESSAGES = {
-    "address": _l("Enter your address."),
-    "birthdate": _l("Enter your date of birth."),
-    "email": _l("Enter your email address."),
-    "family_name": _l("Enter your last name."),
-    "gender": _l("Enter your gender."),
-    "given_name": _l("Enter your first name."),
-    "locale": _l("Enter your language."),
-    "middle_name": _l("Enter your middle name."),
-    "name": _l("Enter your full name."),
-    "nickname": _l("Enter a nickname."),
-    "phone_number": _l("Enter your phone number."),
-    "picture": _l("Enter the address of your picture."),
-    "preferred_username": _l("Enter a preferred username."),
-    "profile": _l("Enter the address of your profile page."),
-    "website": _l("Enter the address of your website."),
-    "zoneinfo": _l("Enter your time zone."),
-}
-AUTOCOMPLETE = {
-    "address": "street-address",
-    "birthdate": "bday",
-    "email": "email",
-    "family_name": "family-name",
-    "gender": "sex",
-    "given_name": "given-name",
-    "locale": "language",
-    "middle_name": "additional-name",
-    "name": "name",
-    "nickname": "nickname",
-    "phone_number": "tel",
-    "picture": "photo",
-    "profile": "url",
-    "website": "url",
-}
-
-
-def localized(text: LocalizedText, builtin: Any = None) -> LazyString:
-    """A declared text in the request's language: exact locale, its language, then the default.
-
-    `builtin` is the app's own translated text for the same thing (a standard attribute's name):
-    a declared text without this language gives way to it, rather than showing another language.
-    """
-
-    def pick() -> str:
-        locale = get_locale()
-        language = getattr(locale, "language", "")
-        for key in (str(locale), language):
-            if key in text:
-                return text[key]
-        if builtin is not None and language != DEFAULT:
-            return str(builtin)
-        for key in ("", DEFAULT):
-            if key in text:
-                return text[key]
-        return next(iter(text.values()))
-
-    return LazyString(pick)
 
 
 class LinkedText:
@@ -163,52 +52,6 @@ class LinkedText:
 
     def __str__(self) -> str:
         return LINK.sub(r"\1", str(self._text))
-
-
-class EmailAddress:
-    """Checks syntax with email-validator and replaces the value by its normalised form."""
-
-    def __init__(self, check_deliverability: bool = False) -> None:
-        self.check_deliverability = check_deliverability
-
-    def __call__(self, form: FlaskForm, field: Field) -> None:
-        if not field.data:
-            return
-        try:
-            checked = validate_email(field.data, check_deliverability=self.check_deliverability)
-        except EmailNotValidError as err:
-            raise ValidationError(_l("Enter an email address like name@example.com.")) from err
-        field.data = checked.normalized
-
-
-class PhoneNumber:
-    """Parses a phone number as people type it and replaces the value by its E.164 form.
-
-    With allowed regions, numbers elsewhere are refused before any text message is sent: premium
-    numbers abroad are how SMS pumping earns money.
-    """
-
-    def __init__(self, default_region: str | None = None, allowed_regions: tuple[str, ...] = ()) -> None:
-        self.default_region = default_region
-        self.allowed_regions = allowed_regions
-
-    def __call__(self, form: FlaskForm, field: Field) -> None:
-        if not field.data:
-            return
-        # The page script's country list, when there is one, says where a local number belongs.
-        chosen = request.form.get(f"{field.name}_region", "")
-        region = chosen if chosen in phonenumbers.SUPPORTED_REGIONS else self.default_region
-        try:
-            number = phonenumbers.parse(field.data, region)
-        except phonenumbers.NumberParseException:
-            number = None
-        if number is None or not phonenumbers.is_valid_number(number):
-            raise ValidationError(_l("Enter a phone number with its country code, like +44 7700 900123."))
-        if self.allowed_regions and phonenumbers.region_code_for_number(number) not in self.allowed_regions:
-            territories = Locale.parse(str(get_locale())).territories
-            names = format_list([territories.get(r, r) for r in self.allowed_regions], locale=get_locale())
-            raise ValidationError(gettext("We can only send codes to phone numbers in %(regions)s.", regions=names))
-        field.data = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def cognito_username(form: FlaskForm, field: Field) -> None:
@@ -232,45 +75,6 @@ class PasswordCheck:
             field.errors.append(needs(missing))
         if field.data != field.data.strip():
             field.errors.append(_l("Do not start or end the password with a space."))
-
-
-class _OneMessage:
-    """A field whose value must first be read (a number, a date): one clear message when it cannot be.
-
-    An empty value is no value at all (None): a required field says so, an optional one is simply
-    not sent.
-    """
-
-    unreadable: Any
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        if not valuelist or not "".join(valuelist).strip():
-            self.data = None
-            return
-        try:
-            super().process_formdata(valuelist)  # type: ignore[misc]
-        except ValueError as err:
-            raise ValueError(self.unreadable) from err
-
-    def pre_validate(self, form: FlaskForm) -> None:
-        if self.process_errors:  # type: ignore[attr-defined]
-            raise StopValidation()  # the message above is enough; skip the range checks
-
-
-class WholeNumberField(_OneMessage, IntegerField):
-    unreadable = _l("Enter a whole number, like 12.")
-
-
-class DayField(_OneMessage, DateField):
-    unreadable = _l("Enter a date, like 2026-05-31.")
-
-
-class DateTimeField(_OneMessage, DateTimeLocalField):
-    unreadable = _l("Enter a date and time, like 2026-05-31 09:30.")
-
-
-def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
 
 
 def _without_spaces(value: Any) -> Any:
@@ -379,7 +183,7 @@ def _username_field(declaration: Declaration, check_deliverability: bool) -> Fie
                 Length(max=MAX_USERNAME_LENGTH, message=TOO_LONG),
                 cognito_username,
             ],
-            filters=[_strip],
+            filters=[strip],
             render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"},
         )
     # Cognito's limit on a username applies to the email address or phone number it doubles as.
@@ -390,111 +194,36 @@ def _username_field(declaration: Declaration, check_deliverability: bool) -> Fie
 
 
 def _attribute_field(attribute: Attribute, declaration: Declaration, check_deliverability: bool) -> Field:
-    """One field for one attribute, with the checks its type, limits and pattern call for."""
-    required = attribute.required
-    builtin = STANDARD_LABELS.get(attribute.name)
+    """One field for one attribute, with the checks its kind, limits and pattern call for (app.kinds)."""
+    standard = STANDARD_ATTRIBUTES.get(attribute.name)
+    builtin = standard.label if standard else None
     label = localized(attribute.label, builtin) if attribute.label else builtin or _custom_label(attribute)
-    kwargs: dict[str, Any] = {
+    common: dict[str, Any] = {
         "label": label,
         "description": localized(attribute.help) if attribute.help else "",
         "default": attribute.default,
         "render_kw": {},
     }
-    if attribute.name in AUTOCOMPLETE:
-        kwargs["render_kw"]["autocomplete"] = AUTOCOMPLETE[attribute.name]
-    validators: list[Callable[..., None]] = []
-    kind = attribute.kind
-
-    if kind == "boolean":
-        if required:
-            validators.append(DataRequired(_required_message(attribute, label)))
-        return BooleanField(validators=validators, **kwargs)
-
-    presence: Callable[..., None] = InputRequired(_required_message(attribute, label)) if required else Optional()
-    validators.append(presence)
-    if kind == "number":
-        validators.append(
-            NumberRange(
-                attribute.min_value,
-                attribute.max_value,
-                _range_message(attribute.min_value, attribute.max_value),
-            )
-        )
-        # A text input: a mouse wheel over a number input changes what was typed.
-        kwargs["render_kw"]["inputmode"] = "numeric"
-        return WholeNumberField(validators=validators, widget=TextInput(), **kwargs)
-    if kind == "datetime":
-        return DateTimeField(validators=validators, format="%Y-%m-%dT%H:%M", **kwargs)
-    if kind == "date":
-        return DayField(validators=validators, **kwargs)
-    if kind == "choice":
-        # A first, empty option: HTML requires one on a required list, and it says a choice is needed.
-        choices = [
-            SelectChoice("", _l("Choose…")),
-            *(SelectChoice(value, _choice_label(attribute, value)) for value in attribute.choices),
-        ]
-        validators.append(AnyOf(["", *attribute.choices], _l("Choose one of the options.")))
-        return SelectField(choices=choices, validators=validators, validate_choice=False, **kwargs)
-
-    validators.append(
-        Length(
-            min=attribute.min_length or -1,
-            max=attribute.max_length,
-            message=_length_message(attribute.min_length, attribute.max_length),
-        )
+    if standard and standard.autocomplete:
+        common["render_kw"]["autocomplete"] = standard.autocomplete
+    options = FieldOptions(
+        declaration.default_phone_region, declaration.allowed_phone_regions, check_deliverability=check_deliverability
     )
-    if attribute.pattern:
-        validators.append(Regexp(rf"(?:{attribute.pattern})\Z", message=_l("Check the format of this value.")))
-    kwargs["filters"] = [_strip]
-    if kind == "email":
-        validators.append(EmailAddress(check_deliverability))
-        kwargs["render_kw"].update(autocapitalize="none", spellcheck="false")
-        return EmailField(validators=validators, **kwargs)
-    if kind == "phone":
-        validators.append(PhoneNumber(declaration.default_phone_region, declaration.allowed_phone_regions))
-        return TelField(validators=validators, **kwargs)
-    if kind == "url":
-        validators.append(URL(message=_l("Enter a web address that starts with https://.")))
-        return URLField(validators=validators, **kwargs)
-    return StringField(validators=validators, **kwargs)
+    return KINDS[attribute.kind].field(attribute, options, _required_message(attribute, label), common)
 
 
 def _custom_label(attribute: Attribute) -> str:
     return attribute.name.removeprefix("custom:").replace("_", " ").capitalize()
 
 
-def _choice_label(attribute: Attribute, value: str) -> Any:
-    labels = attribute.choice_labels.get(value)
-    return localized(labels) if labels else value
-
-
 def _required_message(attribute: Attribute, label: Any) -> Any:
     """What a required field left empty says; it names the field, for the summary at the top."""
     if attribute.required_message:
         return localized(attribute.required_message)
-    if attribute.name in REQUIRED_MESSAGES:
-        return REQUIRED_MESSAGES[attribute.name]
-    if attribute.kind == "choice":
-        return _l("Choose “%(label)s”.", label=label)
-    if attribute.kind == "boolean":
-        return _l("Tick “%(label)s” to continue.", label=label)
-    return _l("Enter “%(label)s”.", label=label)
-
-
-def _range_message(low: int | None, high: int | None) -> Any:
-    if low is not None and high is not None:
-        return _l("Enter a whole number from %(low)d to %(high)d.", low=low, high=high)
-    if low is not None:
-        return _l("Enter a whole number of at least %(low)d.", low=low)
-    if high is not None:
-        return _l("Enter a whole number of at most %(high)d.", high=high)
-    return _l("Enter a whole number.")
-
-
-def _length_message(low: int | None, high: int) -> Any:
-    if low:
-        return _l("Use from %(low)d to %(high)d characters.", low=low, high=high)
-    return _l("Use at most %(high)d characters.", high=high)
+    standard = STANDARD_ATTRIBUTES.get(attribute.name)
+    if standard is not None:
+        return standard.required_message
+    return KINDS[attribute.kind].required(label)
 
 
 def signup_values(declaration: Declaration, form: FlaskForm) -> tuple[str, str | None, dict[str, str]]:
@@ -505,15 +234,9 @@ def signup_values(declaration: Declaration, form: FlaskForm) -> tuple[str, str |
     if declaration.username_attribute is not None:
         attributes[declaration.username] = username
     for attribute in declaration.form_attributes:
-        value = form[attribute.field_name].data
-        if attribute.kind == "boolean":
-            attributes[attribute.name] = "true" if value else "false"
-        elif value is None or value == "":
-            continue
-        elif attribute.kind in ("date", "datetime"):
-            attributes[attribute.name] = value.isoformat()
-        else:
-            attributes[attribute.name] = str(value)
+        value = KINDS[attribute.kind].to_cognito(form[attribute.field_name].data)
+        if value is not None:
+            attributes[attribute.name] = value
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     for consent in declaration.consents:
         if form[consent.field_name].data is True:  # an unticked box is never a consent

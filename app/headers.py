@@ -46,14 +46,19 @@ def content_security_policy(settings: Settings) -> str:
     if settings.advanced_security:
         scripts.append(origin(settings.advanced_security_script_url))
     if settings.captcha:
-        provider = CAPTCHA_PROVIDERS[settings.captcha]
+        provider = CAPTCHA_PROVIDERS[settings.captcha.provider]
         scripts += provider.script_origins
         frames += provider.frame_origins
     images = ["'self'", "data:"]
     if settings.theme.logo_url:
         images.append(origin(settings.theme.logo_url))
     form_action = ["'self'"]
-    onward = (settings.success_url, settings.cognito_domain, settings.token_callback_url, *settings.allowed_return_urls)
+    onward = (
+        settings.success_url,
+        settings.sign_in.domain,
+        settings.sign_in.token_callback_url,
+        *settings.allowed_return_urls,
+    )
     for url in onward:
         if url and origin(url) not in form_action:
             form_action.append(origin(url))

@@ -1,4 +1,5 @@
-"""Every message the flow shows a person, in one keyed table (the forms' field checks keep theirs).
+"""Every message the flow shows a person, in one keyed table (the forms' field checks keep theirs),
+and the words of the error pages, by HTTP status.
 
 The service and the steps raise the app's errors by key; pages look the text up here, in the
 request's language. A key may have variants: for the pool's username mode ("key.email",
@@ -88,6 +89,26 @@ MESSAGES: dict[str, LazyString] = {
         "Enter your phone number and the code we sent you. No code, or it expired? Ask for a new one."
     ),
 }
+
+
+# The error pages' title and text, by status; any other status gets the generic pair.
+ERROR_PAGES: dict[int, tuple[LazyString, LazyString]] = {
+    404: (_l("Page not found"), _l("There is no page at this address. Check it, or start from the sign-up form.")),
+    405: (_l("That did not work"), _l("This page cannot be used that way. Start again from the sign-up form.")),
+    413: (_l("Too much data"), _l("What you sent was too large. Shorten your answers and try again.")),
+    429: (_l("Too many attempts"), _l("Please wait a little, then try again.")),
+    403: (
+        _l("Sent from another site"),
+        _l("This form was sent from another website, so we did not accept it. Fill in the sign-up form here."),
+    ),
+    503: (_l("Service unavailable"), MESSAGES["unavailable"]),
+}
+GENERIC_ERROR_PAGE = (_l("Something went wrong"), _l("We could not handle your request. Please try again."))
+
+
+def error_page(status: int) -> tuple[LazyString, LazyString]:
+    """An error page's title and text."""
+    return ERROR_PAGES.get(status, GENERIC_ERROR_PAGE)
 
 
 def text(key: str, *variants: str) -> LazyString:

@@ -13,7 +13,7 @@ from babel.lists import format_list
 from flask_babel import get_locale, gettext, lazy_ngettext
 from flask_babel import lazy_gettext as _l
 
-from app.declaration import PasswordPolicy
+from app.model import PasswordPolicy
 
 # The characters Cognito counts as symbols in a password policy.
 SYMBOLS = "^$*.[]{}()?-\"!@#%&/\\,><':;|_~`+= "

@@ -27,16 +27,15 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from app.cognito import CognitoSignup
-from app.declaration import Declaration, load_declaration
+from app.declaration import load_declaration
 from app.errors import ConfigError
 from app.i18n import available_languages
-from app.pool import COGNITO_TYPES, declaration_from_pool
-from app.settings import SIGN_IN_MODES
+from app.kinds import COGNITO_MANAGED, TYPES, AttributeType
+from app.model import Declaration
+from app.pool_declaration import declaration_from_pool
+from app.settings import SignInMode
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
-
-# Attributes Cognito manages itself: never expected in a form, even when the pool requires them.
-_MANAGED = {"sub", "email_verified", "phone_number_verified", "updated_at", "identities"}
 
 
 def compare(declaration: Declaration, pool: Mapping[str, Any], client: Mapping[str, Any]) -> list[str]:
@@ -54,7 +53,7 @@ def compare(declaration: Declaration, pool: Mapping[str, Any], client: Mapping[s
         problems += _attribute(attribute, found)
     declared_required = {a.name for a in declaration.attributes if a.required or a.name == declaration.username}
     for name, entry in schema.items():
-        if entry.get("Required") and name not in _MANAGED and name not in declared_required:
+        if entry.get("Required") and name not in COGNITO_MANAGED and name not in declared_required:
             problems.append(f"{name}: the pool requires it, but the form does not ask for it (or not as required)")
     return problems + _client(declaration, client)
 
@@ -87,20 +86,24 @@ def _password_policy(declaration: Declaration, pool: Mapping[str, Any]) -> list[
 
 def _attribute(attribute: Any, entry: Mapping[str, Any]) -> list[str]:
     name, problems = attribute.name, []
-    if entry.get("AttributeDataType") != COGNITO_TYPES[attribute.type]:
+    if entry.get("AttributeDataType") != TYPES[attribute.type].cognito:
         problems.append(f"{name}: declared as {attribute.type}, but the pool holds {entry.get('AttributeDataType')}")
         return problems
     if entry.get("DeveloperOnlyAttribute"):
         problems.append(f"{name}: the pool makes it developer-only, so no app client may write it")
     strings = entry.get("StringAttributeConstraints") or {}
-    if attribute.type == "string" and strings.get("MaxLength") and attribute.max_length > int(strings["MaxLength"]):
+    if (
+        attribute.type == AttributeType.STRING
+        and strings.get("MaxLength")
+        and attribute.max_length > int(strings["MaxLength"])
+    ):
         problems.append(
             f"{name}: the form allows {attribute.max_length} characters, the pool at most {strings['MaxLength']}"
         )
-    if attribute.type == "string" and int(strings.get("MinLength") or 0) > (attribute.min_length or 0):
+    if attribute.type == AttributeType.STRING and int(strings.get("MinLength") or 0) > (attribute.min_length or 0):
         problems.append(f"{name}: the pool needs at least {strings['MinLength']} characters, the form asks for fewer")
     numbers = entry.get("NumberAttributeConstraints") or {}
-    if attribute.type == "number":
+    if attribute.type == AttributeType.NUMBER:
         low, high = numbers.get("MinValue"), numbers.get("MaxValue")
         if low not in (None, "") and (attribute.min_value is None or attribute.min_value < int(low)):
             problems.append(f"{name}: the pool's smallest value is {low}, the form allows less")
@@ -183,7 +186,7 @@ def sign_in_problems(
 ) -> list[str]:
     """What keeps the chosen way of finishing signed in (SIGNUP_SIGN_IN) from working with this pool."""
     problems = []
-    if mode == "immediate":
+    if mode == SignInMode.IMMEDIATE:
         if "ALLOW_USER_AUTH" not in (client.get("ExplicitAuthFlows") or []):
             problems.append(
                 "sign-in: SIGNUP_SIGN_IN=immediate needs ALLOW_USER_AUTH in the app client's ExplicitAuthFlows; "
@@ -198,7 +201,7 @@ def sign_in_problems(
                 "password = false: the pool does not allow passwordless sign-in (SignInPolicy's "
                 "AllowedFirstAuthFactors has neither EMAIL_OTP nor SMS_OTP), so SignUp without a password fails"
             )
-    if mode == "hand-off" or (mode == "immediate" and redirect_uri):
+    if mode == SignInMode.HAND_OFF or (mode == SignInMode.IMMEDIATE and redirect_uri):
         name = f"app client {sign_in_client.get('ClientId', '')}"
         if "code" not in (sign_in_client.get("AllowedOAuthFlows") or []):
             problems.append(f"sign-in: the hand-off needs the authorization code grant in {name}'s OAuth flows")
@@ -297,8 +300,8 @@ def parse(argv: list[str] | None, env: Mapping[str, str]) -> argparse.Namespace 
     parser.add_argument(
         "--sign-in",
         default=env.get("SIGNUP_SIGN_IN")
-        or ("hand-off" if env.get("COGNITO_DOMAIN") and env.get("SIGNUP_SIGN_IN_REDIRECT_URI") else "none"),
-        choices=SIGN_IN_MODES,
+        or SignInMode.default(env.get("COGNITO_DOMAIN"), env.get("SIGNUP_SIGN_IN_REDIRECT_URI")).value,
+        choices=[mode.value for mode in SignInMode],
         help="how the flow ends (SIGNUP_SIGN_IN): also check the pool and clients allow it",
     )
     args = parser.parse_args(argv)

@@ -13,6 +13,7 @@ import logging
 import math
 import time
 from collections.abc import Mapping
+from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
@@ -29,11 +30,27 @@ log = logging.getLogger(__name__)
 OUTAGE_WARNING_INTERVAL_S = 60
 
 
+class Rule(StrEnum):
+    """A rate limit, by what it counts. Its setting is SIGNUP_RATELIMIT_<NAME> (`setting`), its
+    metric label and storage key the value; a misspelt rule is a mypy error, not a KeyError."""
+
+    SIGNUP = "signup"  # sign-ups from one IP address (an IPv6 /64)
+    CONFIRM = "confirm"  # codes tried from one IP address
+    CONFIRM_PER_USER = "confirm_per_user"  # codes tried for one account from one address
+    RESEND = "resend"  # new codes asked for from one IP address
+    RESEND_PER_USER = "resend_per_user"  # codes sent to one username: the cooldown
+
+    @property
+    def setting(self) -> str:
+        """The environment variable that sets this limit."""
+        return f"SIGNUP_RATELIMIT_{self.name}"
+
+
 class RateLimiter:
     """Counts attempts per rule and key; over a limit it says how long to wait."""
 
     def __init__(
-        self, storage_uri: str, rules: Mapping[str, tuple[RateLimitItem, ...]], *, enabled: bool = True
+        self, storage_uri: str, rules: Mapping[Rule, tuple[RateLimitItem, ...]], *, enabled: bool = True
     ) -> None:
         # Shortest window first: see hit() for why the order matters.
         self._rules = {name: tuple(sorted(items, key=RateLimitItem.get_expiry)) for name, items in rules.items()}
@@ -64,7 +81,7 @@ class RateLimiter:
         connection pool made in gunicorn's master would be shared, and broken, by every worker."""
         return MovingWindowRateLimiter(_storage(self._storage_uri)) if self._storage_uri else None
 
-    def hit(self, rule: str, key: str, message: str) -> None:
+    def hit(self, rule: Rule, key: str, message: str) -> None:
         """Count one attempt; raise TooManyAttempts (with the wait) when any limit of the rule is used up.
 
         Counting is the check: the store adds the attempt only when its window has room, in one step
@@ -79,7 +96,7 @@ class RateLimiter:
         RATE_LIMITED.labels(rule).inc()
         raise TooManyAttempts(message, code="RateLimited", retry_after=wait or max(1, self.wait(rule, key)))
 
-    def _take_places(self, rule: str, key: str) -> bool:
+    def _take_places(self, rule: Rule, key: str) -> bool:
         """A place in each window of the rule, shortest first; False at the first window that is full."""
         if self._window is None:
             return True
@@ -90,7 +107,7 @@ class RateLimiter:
             self._outage(err)
             return True
 
-    def count(self, rule: str, key: str) -> None:
+    def count(self, rule: Rule, key: str) -> None:
         """Count one attempt that has happened anyway (a code Cognito sent with the sign-up)."""
         if self._window is None:
             return
@@ -100,7 +117,7 @@ class RateLimiter:
         except StorageError as err:
             self._outage(err)
 
-    def wait(self, rule: str, key: str) -> int:
+    def wait(self, rule: Rule, key: str) -> int:
         """Seconds until the rule allows another attempt for this key; 0 when it allows one now."""
         if self._window is None:
             return 0

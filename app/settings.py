@@ -9,19 +9,21 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from enum import StrEnum
 from urllib.parse import urlsplit
 
 from limits import RateLimitItem, parse_many
 
 from app.bots import CAPTCHA_PROVIDERS
 from app.errors import ConfigError
+from app.ratelimit import Rule
 from app.theme import FONT_FAMILY, HEX_COLOUR, Theme
 
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
 _POOL_ID = re.compile(r"([a-z]{2}(?:-[a-z]+)+-\d{1,2})_[0-9A-Za-z]{1,55}")
 _CLIENT_ID = re.compile(r"[\w+]{1,128}")
-_MIN_SECRET_KEY = 32
+# SECRET_KEY's shortest length; `python -m app.invite` asks the same of the key it signs with.
+MIN_SECRET_KEY_LENGTH = 32
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 # Threads per worker process, unless SIGNUP_THREADS says otherwise: gunicorn.conf.py starts that many.
@@ -29,59 +31,101 @@ DEFAULT_THREADS = 32
 # The stores that can keep a moving window (memcached cannot).
 RATE_STORAGE_SCHEMES = ("memory", "redis", "rediss", "redis+sentinel", "redis+cluster")
 
-# Rate limits, in the syntax of the `limits` library ("5/minute;20/hour").
-# Per address, they must let an office or a mobile carrier's shared address through (django-allauth
-# allows 20 sign-ups a minute per address) while stopping sign-ups in bulk.
-DEFAULT_LIMITS = {
-    "SIGNUP_RATELIMIT_SIGNUP": "20/minute;200/hour",  # sign-ups from one IP address (an IPv6 /64)
-    "SIGNUP_RATELIMIT_CONFIRM": "30/minute;300/hour",  # codes tried from one IP address
-    "SIGNUP_RATELIMIT_CONFIRM_PER_USER": "15/hour",  # codes tried for one account from one address
-    "SIGNUP_RATELIMIT_RESEND": "30/hour",  # new codes asked for from one IP address
-    "SIGNUP_RATELIMIT_RESEND_PER_USER": "1/minute;5/hour",  # codes sent to one username: the cooldown
+# Rate limits, in the syntax of the `limits` library ("5/minute;20/hour"), each set by its rule's
+# setting (Rule.setting). Per address, they must let an office or a mobile carrier's shared address
+# through (django-allauth allows 20 sign-ups a minute per address) while stopping sign-ups in bulk.
+DEFAULT_LIMITS: dict[Rule, str] = {
+    Rule.SIGNUP: "20/minute;200/hour",
+    Rule.CONFIRM: "30/minute;300/hour",
+    Rule.CONFIRM_PER_USER: "15/hour",
+    Rule.RESEND: "30/hour",
+    Rule.RESEND_PER_USER: "1/minute;5/hour",
 }
+
+
+class SignInMode(StrEnum):
+    """How the flow ends (SIGNUP_SIGN_IN, app.signin): nothing, a hand-off to Managed Login, or signed in at once."""
+
+    NONE = "none"
+    HAND_OFF = "hand-off"
+    IMMEDIATE = "immediate"
+
+    @classmethod
+    def default(cls, domain: str | None, redirect_uri: str | None) -> SignInMode:
+        """The hand-off when Managed Login's domain and the site's callback are both set, else none.
+
+        The app's settings and `python -m app.poolcheck` both take their default from here.
+        """
+        return cls.HAND_OFF if domain and redirect_uri else cls.NONE
+
+
+@dataclass(frozen=True)
+class Cognito:
+    """The user pool and app client, and how the process's one boto3 client reaches them (app.cognito)."""
+
+    region: str
+    user_pool_id: str
+    client_id: str
+    client_secret: str | None = field(default=None, repr=False)
+    endpoint_url: str | None = None
+    connect_timeout: float = 2.0
+    read_timeout: float = 5.0
+    max_attempts: int = 2
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """Signing in at the end of the flow (app.signin)."""
+
+    mode: SignInMode = SignInMode.NONE
+    domain: str | None = None  # the Managed Login domain, https://auth.example.com (COGNITO_DOMAIN)
+    redirect_uri: str | None = None  # the site's OAuth callback, for the hand-off
+    client_id: str = ""  # the app client the site signs in with (default: COGNITO_CLIENT_ID)
+    scope: str = "openid email"
+    token_callback_url: str | None = None  # where immediate sign-in posts the tokens
+    auth_session_seconds: int = 180  # how long Cognito keeps a sign-up's Session (the client's AuthSessionValidity)
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    """The limits of app.ratelimit, by rule, and where their counts are kept."""
+
+    enabled: bool = True
+    storage_uri: str = "memory://"
+    rules: Mapping[Rule, tuple[RateLimitItem, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Captcha:
+    """The CAPTCHA service the sign-up form shows and the server asks (app.bots)."""
+
+    provider: str  # a key of app.bots.CAPTCHA_PROVIDERS: "turnstile" or "recaptcha"
+    site_key: str
+    secret_key: str = field(repr=False)
+    verify_url: str = ""  # the provider's own when empty
 
 
 @dataclass(frozen=True)
 class Settings:
-    """What the operator configured. Field names follow the environment variables."""
+    """What the operator configured, grouped by what it is for; field names follow the environment variables."""
 
-    cognito_region: str
-    cognito_user_pool_id: str
-    cognito_client_id: str
-    cognito_client_secret: str | None
-    cognito_endpoint_url: str | None
+    cognito: Cognito
     secret_key: str
     secret_key_fallbacks: tuple[str, ...] = ()  # earlier keys, still accepted after a rotation
     success_url: str | None = None
     sign_in_url: str | None = None  # the site's sign-in page, offered when an account exists or is ready
-    # Signing in at the end (app.signin): "none", "hand-off" to Managed Login, or "immediate".
-    sign_in: str = "none"
-    cognito_domain: str | None = None  # the Managed Login domain, https://auth.example.com
-    sign_in_redirect_uri: str | None = None  # the site's OAuth callback, for the hand-off
-    sign_in_client_id: str = ""  # the app client the site signs in with (default: COGNITO_CLIENT_ID)
-    sign_in_scope: str = "openid email"
-    token_callback_url: str | None = None  # where immediate sign-in posts the tokens
-    auth_session_seconds: int = 180  # how long Cognito keeps a sign-up's Session (the client's AuthSessionValidity)
+    sign_in: SignIn = field(default_factory=SignIn)
     allowed_return_urls: tuple[str, ...] = ()
     advanced_security: bool = False
     advanced_security_script_url: str = ""
     check_email_deliverability: bool = False
-    connect_timeout: float = 2.0
-    read_timeout: float = 5.0
-    max_attempts: int = 2
-    threads: int = DEFAULT_THREADS  # per worker; gunicorn tells each worker its real count (app.fit_to_threads)
+    threads: int = DEFAULT_THREADS  # per worker; gunicorn tells each its real count (components.fit_to_threads)
     cognito_max_in_flight: int | None = None  # per worker; None: three quarters of its threads (cognito_cap)
     frame_ancestors: tuple[str, ...] = ()  # origins allowed to embed the app; empty: not embeddable
     trusted_proxies: int = 0
-    ratelimit_enabled: bool = True
-    ratelimit_storage_uri: str = "memory://"
-    # Keyed by rule: signup, confirm, confirm_per_user, resend, resend_per_user.
-    rate_limits: Mapping[str, tuple[RateLimitItem, ...]] | None = None
+    rate_limits: RateLimits = field(default_factory=RateLimits)
     min_fill_seconds: float = 1.0
-    captcha: str | None = None  # "turnstile" or "recaptcha"
-    captcha_site_key: str = ""
-    captcha_secret_key: str = ""
-    captcha_verify_url: str = ""
+    captcha: Captcha | None = None
     hide_existing_users: bool = False
     metrics_token: str = ""
     site_name: str = ""
@@ -89,7 +133,7 @@ class Settings:
 
     def __repr__(self) -> str:
         # Keep secrets out of any traceback or debug print that shows this object.
-        return f"Settings(pool={self.cognito_user_pool_id!r}, client={self.cognito_client_id!r})"
+        return f"Settings(pool={self.cognito.user_pool_id!r}, client={self.cognito.client_id!r})"
 
 
 class _Reader:
@@ -130,13 +174,13 @@ class _Reader:
             return default
         return value
 
-    def limits(self, name: str) -> tuple[RateLimitItem, ...]:
-        raw = self.env.get(name, "").strip() or DEFAULT_LIMITS[name]
+    def limits(self, rule: Rule) -> tuple[RateLimitItem, ...]:
+        raw = self.env.get(rule.setting, "").strip() or DEFAULT_LIMITS[rule]
         try:
             return tuple(parse_many(raw))
         except ValueError:
-            self.problems.append(f"{name} must look like '5/minute;20/hour' (got {raw!r})")
-            return tuple(parse_many(DEFAULT_LIMITS[name]))
+            self.problems.append(f"{rule.setting} must look like '5/minute;20/hour' (got {raw!r})")
+            return tuple(parse_many(DEFAULT_LIMITS[rule]))
 
 
 def load_settings(env: Mapping[str, str]) -> Settings:
@@ -146,45 +190,48 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     pool_id = read.text("COGNITO_USER_POOL_ID", required=True, check=_check_pool_id)
     if region and pool_id and (match := _POOL_ID.fullmatch(pool_id)) and match.group(1) != region:
         read.problems.append(f"COGNITO_USER_POOL_ID is a pool in {match.group(1)}, but COGNITO_REGION is {region}")
-    captcha = read.text("SIGNUP_CAPTCHA", check=_check_captcha).lower() or None
-    captcha_keys = {
-        name: read.text(name, required=captcha is not None)
-        for name in ("SIGNUP_CAPTCHA_SITE_KEY", "SIGNUP_CAPTCHA_SECRET_KEY")
-    }
+    provider = read.text("SIGNUP_CAPTCHA", check=_check_captcha).lower() or None
+    site_key = read.text("SIGNUP_CAPTCHA_SITE_KEY", required=provider is not None)
+    captcha_secret_key = read.text("SIGNUP_CAPTCHA_SECRET_KEY", required=provider is not None)
     client_id = read.text("COGNITO_CLIENT_ID", required=True, check=_check_client_id)
-    sign_in = _sign_in_settings(read)
-    sign_in["sign_in_client_id"] = sign_in["sign_in_client_id"] or client_id
+    sign_in = _sign_in_settings(read, client_id)
+    client_secret = read.text("COGNITO_CLIENT_SECRET") or None
+    endpoint_url = read.text("COGNITO_ENDPOINT_URL", check=_check_url) or None
+    # Keyword arguments are read in the order they are written: the order of the problems.
     settings = Settings(
-        cognito_region=region,
-        cognito_user_pool_id=pool_id,
-        cognito_client_id=client_id,
-        cognito_client_secret=read.text("COGNITO_CLIENT_SECRET") or None,
-        cognito_endpoint_url=read.text("COGNITO_ENDPOINT_URL", check=_check_url) or None,
         secret_key=read.text("SECRET_KEY", required=True, check=_check_secret_key),
         secret_key_fallbacks=tuple(read.text("SECRET_KEY_FALLBACKS", check=_check_fallbacks).split()),
         success_url=read.text("SIGNUP_SUCCESS_URL", check=_check_url) or None,
         sign_in_url=read.text("SIGNUP_SIGN_IN_URL", check=_check_url) or None,
-        **sign_in,
+        sign_in=sign_in,
         allowed_return_urls=tuple(read.text("SIGNUP_ALLOWED_RETURN_URLS", check=_check_urls).split()),
         advanced_security=read.flag("SIGNUP_ADVANCED_SECURITY"),
         advanced_security_script_url=read.text("SIGNUP_ADVANCED_SECURITY_SCRIPT_URL", check=_check_url)
         or f"https://amazon-cognito-assets.{region}.amazoncognito.com/amazon-cognito-advanced-security-data.min.js",
         check_email_deliverability=read.flag("SIGNUP_EMAIL_CHECK_DELIVERABILITY"),
-        connect_timeout=read.number("COGNITO_CONNECT_TIMEOUT", 2.0),
-        read_timeout=read.number("COGNITO_READ_TIMEOUT", 5.0),
-        max_attempts=int(read.number("COGNITO_MAX_ATTEMPTS", 2, whole=True)),
+        cognito=Cognito(
+            region=region,
+            user_pool_id=pool_id,
+            client_id=client_id,
+            client_secret=client_secret,
+            endpoint_url=endpoint_url,
+            connect_timeout=read.number("COGNITO_CONNECT_TIMEOUT", 2.0),
+            read_timeout=read.number("COGNITO_READ_TIMEOUT", 5.0),
+            max_attempts=int(read.number("COGNITO_MAX_ATTEMPTS", 2, whole=True)),
+        ),
         threads=int(read.number("SIGNUP_THREADS", DEFAULT_THREADS, whole=True)),
         cognito_max_in_flight=int(read.number("SIGNUP_COGNITO_MAX_IN_FLIGHT", 0, whole=True)) or None,
         frame_ancestors=tuple(read.text("SIGNUP_FRAME_ANCESTORS", check=_check_origins).split()),
         trusted_proxies=int(read.number("SIGNUP_TRUSTED_PROXIES", 0, whole=True, zero=True)),
-        ratelimit_enabled=read.flag("SIGNUP_RATELIMIT_ENABLED", default=True),
-        ratelimit_storage_uri=read.text("SIGNUP_RATELIMIT_STORAGE_URI", check=_check_storage) or "memory://",
-        rate_limits={name.removeprefix("SIGNUP_RATELIMIT_").lower(): read.limits(name) for name in DEFAULT_LIMITS},
+        rate_limits=RateLimits(
+            enabled=read.flag("SIGNUP_RATELIMIT_ENABLED", default=True),
+            storage_uri=read.text("SIGNUP_RATELIMIT_STORAGE_URI", check=_check_storage) or "memory://",
+            rules={rule: read.limits(rule) for rule in Rule},
+        ),
         min_fill_seconds=read.number("SIGNUP_MIN_FILL_SECONDS", 1.0, zero=True),
-        captcha=captcha,
-        captcha_site_key=captcha_keys["SIGNUP_CAPTCHA_SITE_KEY"],
-        captcha_secret_key=captcha_keys["SIGNUP_CAPTCHA_SECRET_KEY"],
-        captcha_verify_url=read.text("SIGNUP_CAPTCHA_VERIFY_URL", check=_check_url),
+        captcha=_captcha(
+            provider, site_key, captcha_secret_key, read.text("SIGNUP_CAPTCHA_VERIFY_URL", check=_check_url)
+        ),
         hide_existing_users=read.flag("SIGNUP_HIDE_EXISTING_USERS"),
         metrics_token=read.text("SIGNUP_METRICS_TOKEN", check=_check_token),
         site_name=read.text("SIGNUP_SITE_NAME"),
@@ -227,10 +274,11 @@ def _check_client_id(value: str) -> str | None:
     return None if _CLIENT_ID.fullmatch(value) else "is not an app client id (letters, digits, '_' and '+')"
 
 
-SIGN_IN_MODES = ("none", "hand-off", "immediate")
+def _captcha(provider: str | None, site_key: str, secret_key: str, verify_url: str) -> Captcha | None:
+    return Captcha(provider, site_key, secret_key, verify_url) if provider else None
 
 
-def _sign_in_settings(read: _Reader) -> dict[str, Any]:
+def _sign_in_settings(read: _Reader, client_id: str) -> SignIn:
     """How the flow ends: nothing, a hand-off to Managed Login, or signed in at once.
 
     The hand-off needs the Managed Login domain and the site's callback; it is the default when
@@ -240,29 +288,28 @@ def _sign_in_settings(read: _Reader) -> dict[str, Any]:
     domain = read.text("COGNITO_DOMAIN", check=_check_url).rstrip("/") or None
     redirect_uri = read.text("SIGNUP_SIGN_IN_REDIRECT_URI", check=_check_url) or None
     callback = read.text("SIGNUP_TOKEN_CALLBACK_URL", check=_check_url) or None
-    mode = read.text("SIGNUP_SIGN_IN", check=_check_sign_in).lower() or (
-        "hand-off" if domain and redirect_uri else "none"
-    )
-    if mode == "hand-off" and not (domain and redirect_uri):
+    given = read.text("SIGNUP_SIGN_IN", check=_check_sign_in).lower()
+    mode = SignInMode(given) if given in tuple(SignInMode) else SignInMode.default(domain, redirect_uri)
+    if mode == SignInMode.HAND_OFF and not (domain and redirect_uri):
         read.problems.append("SIGNUP_SIGN_IN=hand-off needs COGNITO_DOMAIN and SIGNUP_SIGN_IN_REDIRECT_URI")
-    if mode == "immediate" and not callback:
+    if mode == SignInMode.IMMEDIATE and not callback:
         read.problems.append("SIGNUP_SIGN_IN=immediate needs SIGNUP_TOKEN_CALLBACK_URL")
     minutes = read.number("SIGNUP_AUTH_SESSION_MINUTES", 3, whole=True)
     if not 3 <= minutes <= 15:
         read.problems.append("SIGNUP_AUTH_SESSION_MINUTES must be from 3 to 15, as Cognito's AuthSessionValidity")
-    return {
-        "sign_in": mode,
-        "cognito_domain": domain,
-        "sign_in_redirect_uri": redirect_uri,
-        "sign_in_client_id": read.text("SIGNUP_SIGN_IN_CLIENT_ID", check=_check_client_id),
-        "sign_in_scope": read.text("SIGNUP_SIGN_IN_SCOPE", check=_check_scope) or "openid email",
-        "token_callback_url": callback,
-        "auth_session_seconds": int(minutes) * 60,
-    }
+    return SignIn(
+        mode=mode,
+        domain=domain,
+        redirect_uri=redirect_uri,
+        client_id=read.text("SIGNUP_SIGN_IN_CLIENT_ID", check=_check_client_id) or client_id,
+        scope=read.text("SIGNUP_SIGN_IN_SCOPE", check=_check_scope) or "openid email",
+        token_callback_url=callback,
+        auth_session_seconds=int(minutes) * 60,
+    )
 
 
 def _check_sign_in(value: str) -> str | None:
-    return None if value.lower() in SIGN_IN_MODES else f"must be one of {', '.join(SIGN_IN_MODES)}"
+    return None if value.lower() in tuple(SignInMode) else f"must be one of {', '.join(SignInMode)}"
 
 
 def _check_scope(value: str) -> str | None:
@@ -314,13 +361,13 @@ def _check_token(value: str) -> str | None:
 
 def _check_fallbacks(value: str) -> str | None:
     short = [key for key in value.split() if _check_secret_key(key)]
-    return f"must list keys of at least {_MIN_SECRET_KEY} characters, separated by spaces" if short else None
+    return f"must list keys of at least {MIN_SECRET_KEY_LENGTH} characters, separated by spaces" if short else None
 
 
 def _check_secret_key(value: str) -> str | None:
-    if len(value) >= _MIN_SECRET_KEY:
+    if len(value) >= MIN_SECRET_KEY_LENGTH:
         return None
     return (
-        f"must be at least {_MIN_SECRET_KEY} characters; make one with "
+        f"must be at least {MIN_SECRET_KEY_LENGTH} characters; make one with "
         "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
     )

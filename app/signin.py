@@ -16,25 +16,25 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from app.settings import Settings
+from app.settings import SignIn
 
 MAX_STATE_LENGTH = 512
 
 
-def hand_off_url(settings: Settings, username: str, state: str | None) -> str | None:
+def hand_off_url(sign_in: SignIn, username: str, state: str | None) -> str | None:
     """Managed Login's authorize address for this person, when the hand-off is set up."""
-    if not (settings.cognito_domain and settings.sign_in_redirect_uri):
+    if not (sign_in.domain and sign_in.redirect_uri):
         return None
     query = {
         "response_type": "code",
-        "client_id": settings.sign_in_client_id,
-        "redirect_uri": settings.sign_in_redirect_uri,
-        "scope": settings.sign_in_scope,
+        "client_id": sign_in.client_id,
+        "redirect_uri": sign_in.redirect_uri,
+        "scope": sign_in.scope,
         "login_hint": username,
     }
     if state:
         query["state"] = state
-    return f"{settings.cognito_domain}/oauth2/authorize?{urlencode(query)}"
+    return f"{sign_in.domain}/oauth2/authorize?{urlencode(query)}"
 
 
 def is_state(value: str) -> bool:

@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 
 from app import metrics
 from app.bots import BotGuard
-from app.cognito import CodeDelivery, CognitoSignup, RequestContext, Tokens
-from app.declaration import Declaration
+from app.cognito import CodeDelivery, CognitoSignup, Medium, RequestContext, Tokens
 from app.errors import AlreadyConfirmed, InvalidInput, Refused, SignupError, UsernameExists, UserNotFound
-from app.flow import Flow
+from app.flow import Event, Flow
 from app.invite import Invitation
-from app.ratelimit import RateLimiter, network_key
+from app.model import Declaration
+from app.ratelimit import RateLimiter, Rule, network_key
 
-MEDIUM = {"email": "EMAIL", "phone_number": "SMS"}
+MEDIUM = {"email": Medium.EMAIL, "phone_number": Medium.SMS}
 ATTRIBUTE = {medium: attribute for attribute, medium in MEDIUM.items()}
 
 
@@ -88,7 +88,7 @@ class Steps:
         try:
             self._check_invitation(invitation, attributes.get("email", ""))
             self.guard.check(honeypot, seconds_open, captcha_response, visitor.ip)
-            self.limiter.hit("signup", visitor.network, "too_many_signups")
+            self.limiter.hit(Rule.SIGNUP, visitor.network, "too_many_signups")
             validation_data = invitation.validation_data if invitation else None
             result = self.service.sign_up(username, password, attributes, visitor.context, validation_data)
         except UsernameExists as err:
@@ -102,11 +102,11 @@ class Steps:
         else:
             metrics.SIGNUPS_SUCCEEDED.inc()
             if result.confirmed:
-                return Flow(username, event="confirmed")
+                return Flow(username, event=Event.CONFIRMED)
             delivery, session = result.delivery, result.session
-        self.limiter.count("resend_per_user", username)  # a code went out: the cooldown starts
+        self.limiter.count(Rule.RESEND_PER_USER, username)  # a code went out: the cooldown starts
         destination, medium = self._where_the_code_went(attributes, delivery)
-        return self._with_session(Flow(username, destination, medium, event="signed-up"), session)
+        return self._with_session(Flow(username, destination, medium, event=Event.SIGNED_UP), session)
 
     def _check_invitation(self, invitation: Invitation | None, email: str) -> None:
         if invitation is None:
@@ -123,10 +123,10 @@ class Steps:
         `session` is SignUp's, when the flow kept it; the Flow returned then holds ConfirmSignUp's.
         """
         try:
-            self.limiter.hit("confirm", visitor.network, "too_many_codes")
+            self.limiter.hit(Rule.CONFIRM, visitor.network, "too_many_codes")
             # Per account and address: guesses from elsewhere cannot lock the owner out, and
             # Cognito's own limit on wrong codes per account stays the backstop.
-            self.limiter.hit("confirm_per_user", f"{username}|{visitor.network}", "too_many_codes")
+            self.limiter.hit(Rule.CONFIRM_PER_USER, f"{username}|{visitor.network}", "too_many_codes")
             session = self.service.confirm_sign_up(username, code, visitor.context, session)
         except (AlreadyConfirmed, InvalidInput) as err:
             metrics.CONFIRMATIONS.labels(err.code).inc()
@@ -141,8 +141,8 @@ class Steps:
             raise
         else:
             metrics.CONFIRMATIONS.labels("confirmed").inc()
-            return self._with_session(Flow(username, event="confirmed"), session)
-        return Flow(username, event="confirmed")
+            return self._with_session(Flow(username, event=Event.CONFIRMED), session)
+        return Flow(username, event=Event.CONFIRMED)
 
     def sign_in(self, flow: Flow, visitor: Visitor) -> Tokens | None:
         """Tokens for a just-confirmed account, when immediate sign-in is on and Cognito agrees.
@@ -171,14 +171,14 @@ class Steps:
         """Send a new code; the Flow for the code page, saying where it went."""
         delivery = None
         try:
-            self.limiter.hit("resend", visitor.network, "too_many_resends")
-            self.limiter.hit("resend_per_user", flow.username, "too_many_resends")
+            self.limiter.hit(Rule.RESEND, visitor.network, "too_many_resends")
+            self.limiter.hit(Rule.RESEND_PER_USER, flow.username, "too_many_resends")
             delivery = self.service.resend_confirmation_code(flow.username, visitor.context)
         except (AlreadyConfirmed, UserNotFound) as err:
             metrics.RESENDS.labels(err.code).inc()
             if not self.hide_existing_users:
                 if isinstance(err, AlreadyConfirmed):
-                    return Flow(flow.username, event="confirmed")
+                    return Flow(flow.username, event=Event.CONFIRMED)
                 raise
             # Say what a real resend says.
         except SignupError as err:
@@ -204,9 +204,11 @@ class Steps:
 
     def resend_wait(self, username: str) -> int:
         """Seconds before this account may be sent another code."""
-        return self.limiter.wait("resend_per_user", username)
+        return self.limiter.wait(Rule.RESEND_PER_USER, username)
 
-    def _where_the_code_went(self, typed: Mapping[str, str], delivery: CodeDelivery | None) -> tuple[str, str]:
+    def _where_the_code_went(
+        self, typed: Mapping[str, str], delivery: CodeDelivery | None
+    ) -> tuple[str, Medium | None]:
         """The address to name on the code page, as the person typed it, and the medium.
 
         Cognito's answer says which attribute the code went to; its destination is masked, so the
@@ -217,5 +219,5 @@ class Steps:
             return typed.get(delivery.attribute) or delivery.destination, delivery.medium
         attribute = self.declaration.code_attribute
         if attribute is None:
-            return "", ""
+            return "", None
         return typed.get(attribute, ""), MEDIUM[attribute]

@@ -1,34 +1,46 @@
 """Routes: validate, call a step, redirect (POST/redirect/GET); on an error, show it in place.
 
 No step needs a cookie. What one step hands to the next travels in the pages themselves: the
-sealed Flow in the code page's address (app.flow), and the language and return address in the
-query of every link and form (see `carry`). So any instance serves any step, in any browser,
-whatever its cookie policy.
+sealed Flow in the code page's address (app.flow), and the language, return address and the
+rest in the query of every link and form (app.signup_request.Carried, added by `carry`). So any
+instance serves any step, in any browser, whatever its cookie policy.
+
+Each request of the flow is read once, before its view runs (`open_request`), into a
+SignupRequest that the view receives as its `req` argument and passes on to the steps and pages.
 """
 
 from __future__ import annotations
 
-import unicodedata
+from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, abort, current_app, g, redirect, request, url_for
 from flask_wtf import FlaskForm
+from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
 
-from app import pages
 from app.bots import HONEYPOT_FIELD
-from app.components import current
+from app.components import Components, current
 from app.csrf import is_same_origin
 from app.errors import SignupError
-from app.flow import Flow, FlowError
+from app.flow import Event, Flow
 from app.forms import signup_values
 from app.headers import origin
-from app.invite import MAX_TOKEN_LENGTH, Invitation, InvitationError
-from app.redirects import safe_return_url
-from app.signin import hand_off_url, is_state
+from app.pages import PageResponse, error_page
+from app.signin import hand_off_url
+from app.signup_request import SignupRequest, read_carried, read_request
 from app.steps import Visitor
 
 bp = Blueprint("signup", __name__)
+
+# The page whose address a route's links keep, for an error page met on that route: the code
+# page's "Send a new code" button posts to a route of its own, but shows the code page.
+PAGE_OF_ROUTE = {
+    "signup.signup": "signup.signup",
+    "signup.confirm": "signup.confirm",
+    "signup.resend": "signup.confirm",
+    "signup.done": "signup.done",
+}
 
 
 @bp.before_request
@@ -39,136 +51,158 @@ def refuse_other_sites() -> None:
         abort(403)
 
 
-@bp.before_app_request
-def read_carried_values() -> None:
-    """The language, an allowed return address, the site's sign-in state, an invitation and the
-    declared attribution parameters, kept through the flow in every address."""
-    carried: dict[str, str] = {}
-    g.carried = carried
-    if not request.args:  # most page views, and every health check
-        return
-    if request.args.get("lang") in current_app.config["LANGUAGES"]:
-        carried["lang"] = request.args["lang"]
-    return_to = safe_return_url(request.args.get("return_to", ""), current().settings.allowed_return_urls)
-    if return_to:
-        carried["return_to"] = return_to
-    if is_state(request.args.get("state", "")):
-        carried["state"] = request.args["state"]  # for the site's sign-in at the end (app.signin)
-    if 0 < len(request.args.get("invite", "")) <= MAX_TOKEN_LENGTH:
-        carried["invite"] = request.args["invite"]  # opened, and checked, when the form is sent
-    for attribution in current().declaration.attribution:
-        value = _printable(request.args.get(attribution.parameter, ""), attribution.max_length)
-        if value:
-            carried[attribution.parameter] = value
+@bp.before_request
+def open_request() -> None:
+    """Read the request once and hand it to the view as its `req` argument.
+
+    A hook of the blueprint, not of the app: health checks, metrics and the stylesheet do no such work.
+    """
+    request.view_args["req"] = _read_request()  # type: ignore[index]  # a route matched, so it has view_args
+
+
+def _read_request() -> SignupRequest:
+    """This request as the flow sees it; also kept in `g`, the one object Flask keeps per request,
+    for `carry`, which Flask calls from url_for with no other way to reach it."""
+    parts = current()
+    carried = read_carried(
+        request.args, current_app.config["LANGUAGES"], parts.settings.allowed_return_urls, parts.declaration
+    )
+    req = read_request(
+        carried,
+        parts.declaration,
+        flow_token=request.args.get("flow"),
+        flows=parts.flows,
+        invitations=parts.invitations,
+        ip=request.remote_addr or "",
+        framed=request.headers.get("Sec-Fetch-Dest") == "iframe",
+    )
+    g.signup_request = req
+    return req
 
 
 @bp.url_defaults
 def carry(endpoint: str, values: dict[str, Any]) -> None:
-    for name, value in g.get("carried", {}).items():
-        values.setdefault(name, value)
+    """Every link and form of the flow keeps what this request's address carries (app.signup_request)."""
+    req = g.get("signup_request")
+    if req is not None:
+        for name, value in req.carried.query.items():
+            values.setdefault(name, value)
 
 
 @bp.get("/")
-def index() -> Response:
+def index(req: SignupRequest) -> Response:
     return redirect(url_for(".signup"))
 
 
 @bp.route("/signup", methods=["GET", "POST"])
-def signup() -> Any:
+def signup(req: SignupRequest) -> Any:
     parts = current()
-    invitation, problem = _invitation()
-    if request.method == "GET" and invitation is None and problem is None:
-        kept = pages.kept_signup_page(request.args)
+    if request.method == "GET" and req.invitation is None and req.invitation_problem is None:
+        kept = parts.pages.kept_signup(req, request.args)
         if kept is not None:
             return kept
     form = parts.forms.signup()
     if request.method == "GET":
-        pages.fill_in(form, invitation, request.args)
+        parts.pages.fill_in(form, req.invitation, request.args)
     if not form.validate_on_submit():
-        return pages.signup(form, invitation=invitation, problem=problem)
+        return parts.pages.signup(req, form)
     username, password, attributes = signup_values(parts.declaration, form)
-    recorded, metadata = _attribution()
     captcha = parts.guard.captcha
     try:
         flow = parts.steps.sign_up(
             username,
             password,
-            {**attributes, **recorded},
-            _visitor(form, metadata),
+            {**attributes, **req.recorded},
+            _visitor(req, form),
             honeypot=form[HONEYPOT_FIELD].data or "",
             seconds_open=form.csrf_token.age,
             captcha_response=request.form.get(captcha.provider.response_field, "") if captcha else "",
-            invitation=invitation,
+            invitation=req.invitation,
         )
     except SignupError as err:
-        return pages.signup(form, err, invitation=invitation, problem=problem)
-    return _next_page(flow)
+        return parts.pages.signup(req, form, err)
+    return _next_page(req, parts, flow)
 
 
 @bp.route("/signup/confirm", methods=["GET", "POST"])
-def confirm() -> Any:
+def confirm(req: SignupRequest) -> Any:
     """The code page; for a person with no code page of theirs (another browser, the next day) it asks who they are."""
-    flow, problem = _flow()
-    form = _confirm_form(flow)
+    parts = current()
+    form = _confirm_form(req, parts)
     if not form.validate_on_submit():
-        return pages.confirm(form, flow, problem)
-    steps, visitor = current().steps, _visitor(form)
+        return _code_page(req, parts, form)
+    visitor = _visitor(req, form)
+    flow = req.flow
     try:
-        done = steps.confirm(_username(flow, form), form.code.data, visitor, flow.live_session if flow else None)
+        done = parts.steps.confirm(_username(flow, form), form.code.data, visitor, flow.live_session if flow else None)
     except SignupError as err:
-        return pages.confirm(form, flow, problem, err)
-    tokens = steps.sign_in(done, visitor)
+        return _code_page(req, parts, form, err)
+    tokens = parts.steps.sign_in(done, visitor)
     if tokens is not None:
-        return pages.signed_in(tokens, g.carried.get("state"), framed=_framed())
-    return _next_page(done)
+        return parts.pages.signed_in(tokens, req.carried.state, framed=req.framed)
+    return _next_page(req, parts, done)
 
 
 @bp.post("/signup/confirm/resend")
-def resend() -> Any:
+def resend(req: SignupRequest) -> Any:
     """Send a new code. Posted by the code page's second button, which shares its form."""
-    flow, problem = _flow()
-    form = _confirm_form(flow)
+    parts = current()
+    form = _confirm_form(req, parts)
     form.validate()
     form.code.errors = []  # a new code needs no old one
     if form.errors:
-        return pages.confirm(form, flow, problem)
+        return _code_page(req, parts, form)
     try:
-        sent = current().steps.resend(flow or Flow(form.username.data), _visitor(form))
+        sent = parts.steps.resend(req.flow or Flow(form.username.data), _visitor(req, form))
     except SignupError as err:
-        return pages.confirm(form, flow, problem, err)
-    return _next_page(sent)
+        return _code_page(req, parts, form, err)
+    return _next_page(req, parts, sent)
 
 
 @bp.get("/signup/done")
-def done() -> str:
-    flow, _ = _flow()
-    sign_in = hand_off_url(current().settings, flow.username, g.carried.get("state")) if flow else None
-    return pages.done(flow, _success_url_for_this_window(), sign_in)
+def done(req: SignupRequest) -> str:
+    parts = current()
+    flow = req.flow
+    sign_in = hand_off_url(parts.settings.sign_in, flow.username, req.carried.state) if flow else None
+    # A reload of the page that said "confirmed" to the embedding page does not say it again.
+    sealed = parts.flows.seal(flow.but(event=None)) if flow and flow.event == Event.CONFIRMED else None
+    return parts.pages.done(flow, _success_url_for_this_window(req, parts), sign_in, sealed)
 
 
-def _flow() -> tuple[Flow | None, str | None]:
-    """The Flow in this address, and what is wrong with it: None, "flow_expired" or "flow_unreadable".
+def http_error(error: HTTPException) -> tuple[str, int, list[tuple[str, str]]]:
+    """404, 405, 413 and friends as a page of the app, never Werkzeug's bare text.
 
-    A genuine but expired Flow still says who it was for, so the returning form is filled in.
+    Its links keep what the address carries, as every page's do, even where the request came to
+    no route of the flow (a 404) or was refused before its view (a 403).
     """
-    token = request.args.get("flow")
-    if token is None:
-        return None, None
-    try:
-        return current().flows.open(token), None
-    except FlowError as err:
-        g.expired_flow = err.flow
-        return None, "flow_expired" if err.flow else "flow_unreadable"
+    _read_request()
+    allow = [(name, value) for name, value in error.get_headers() if name == "Allow"]
+    page = error_page(error.code or 500, PAGE_OF_ROUTE.get(request.endpoint or "", "signup.signup"))
+    return page, error.code or 500, allow
 
 
-def _confirm_form(flow: Flow | None) -> FlaskForm:
-    forms = current().forms
-    if flow is not None:
-        return forms.confirm()
-    form = forms.confirm_returning()
-    expired = g.get("expired_flow")
-    if expired is not None and not form.username.data:
-        form.username.data = expired.username
+def internal_error(error: InternalServerError) -> tuple[str, int]:
+    """A bug (`error.original_exception`): Flask has logged it with its traceback for the operator
+    (or raised it, in tests); the person gets a plain page."""
+    return error_page(500, PAGE_OF_ROUTE.get(request.endpoint or "", "signup.signup")), 500
+
+
+def _code_page(
+    req: SignupRequest, parts: Components, form: FlaskForm, error: SignupError | None = None
+) -> PageResponse:
+    """The code page, with the resend wait and the Flow sealed for its links (without its one-off notice and event)."""
+    flow = req.flow
+    sealed = parts.flows.seal(flow.but(event=None, notice="")) if flow else None
+    wait = parts.steps.resend_wait(flow.username) if flow else 0
+    return parts.pages.confirm(req, form, error, sealed=sealed, resend_wait=wait)
+
+
+def _confirm_form(req: SignupRequest, parts: Components) -> FlaskForm:
+    if req.flow is not None:
+        return parts.forms.confirm()
+    form = parts.forms.confirm_returning()
+    if req.expired_flow is not None and not form.username.data:
+        form.username.data = req.expired_flow.username
         form.prefilled = True
     return form
 
@@ -177,46 +211,13 @@ def _username(flow: Flow | None, form: FlaskForm) -> str:
     return flow.username if flow is not None else form.username.data
 
 
-def _visitor(form: FlaskForm, metadata: dict[str, str] | None = None) -> Visitor:
-    """The client's address (the connection's peer, or what the trusted proxies say: ProxyFix)."""
+def _visitor(req: SignupRequest, form: FlaskForm) -> Visitor:
+    """The request's visitor, with the advanced-security data its form brought."""
     encoded = form.encoded_data.data if "encoded_data" in form else None
-    if metadata is None:
-        metadata = _attribution()[1]
-    return Visitor(ip=request.remote_addr or "", encoded_data=encoded or None, client_metadata=metadata)
+    return replace(req.visitor, encoded_data=encoded or None)
 
 
-def _invitation() -> tuple[Invitation | None, str | None]:
-    """The invitation in this address, and what is wrong with it: None, "invitation_expired" or
-    "invitation_invalid"."""
-    token = g.carried.get("invite")
-    if token is None:
-        return None, None
-    try:
-        return current().invitations.open(token), None
-    except InvitationError as err:
-        return None, f"invitation_{err.reason}"
-
-
-def _printable(value: str, limit: int) -> str:
-    """An attribution value as it may be kept: no control or format characters, at most `limit` long.
-
-    It is only ever stored and passed on, never trusted for anything else."""
-    return "".join(char for char in value if unicodedata.category(char)[0] != "C")[:limit].strip()
-
-
-def _attribution() -> tuple[dict[str, str], dict[str, str]]:
-    """Where this person came from, as the declaration says to send it: attributes, ClientMetadata."""
-    recorded, metadata = {}, {}
-    for attribution in current().declaration.attribution:
-        value = g.carried.get(attribution.parameter)
-        if value and attribution.attribute:
-            recorded[attribution.attribute] = value
-        elif value:
-            metadata[attribution.parameter] = value
-    return recorded, metadata
-
-
-def _next_page(flow: Flow) -> Response:
+def _next_page(req: SignupRequest, parts: Components, flow: Flow) -> Response:
     """The code page for a Flow that waits for a code; the end of the flow for a confirmed one.
 
     At the end, outside a frame, the hand-off to the site's sign-in, else an allowed return
@@ -224,28 +225,23 @@ def _next_page(flow: Flow) -> Response:
     frame: the done page offers the sign-in, and the success address when it belongs to an allowed
     embedding origin, to the top window.
     """
-    seal = current().flows.seal
-    if flow.event != "confirmed":
+    seal = parts.flows.seal
+    if flow.event != Event.CONFIRMED:
         return redirect(url_for(".confirm", flow=seal(flow)))
-    onward = hand_off_url(current().settings, flow.username, g.carried.get("state")) or _success_url()
-    if onward and not _framed():
+    onward = hand_off_url(parts.settings.sign_in, flow.username, req.carried.state) or _success_url(req, parts)
+    if onward and not req.framed:
         return redirect(onward)
     return redirect(url_for(".done", flow=seal(flow.but(session="", session_until=0))))
 
 
-def _success_url() -> str | None:
+def _success_url(req: SignupRequest, parts: Components) -> str | None:
     """An allowed return address this person came with, else the operator's success address."""
-    return g.carried.get("return_to") or current().settings.success_url
+    return req.carried.return_to or parts.settings.success_url
 
 
-def _framed() -> bool:
-    # Sent by every current browser for navigations inside an iframe.
-    return request.headers.get("Sec-Fetch-Dest") == "iframe"
-
-
-def _success_url_for_this_window() -> str | None:
+def _success_url_for_this_window(req: SignupRequest, parts: Components) -> str | None:
     """The success address, when it may be offered from this window (see _next_page)."""
-    success_url = _success_url()
-    if success_url and (not _framed() or origin(success_url) in current().settings.frame_ancestors):
+    success_url = _success_url(req, parts)
+    if success_url and (not req.framed or origin(success_url) in parts.settings.frame_ancestors):
         return success_url
     return None

@@ -3,7 +3,7 @@ does with a page, the local emulator and real browsers.
 
 Tests run in tiers. Those that need the local Cognito are marked `emulator` by the fixture they
 use (below); those that drive a real browser are marked `browser`, those that start servers
-(gunicorn, nginx, Redis) `servers`. `make test-fast` runs the rest (35 s on an idle 2-core
+(gunicorn, nginx, Redis) `servers`. `make test-fast` runs the rest (39 s on an idle 2-core
 machine); `make test` runs everything. The emulator and the browsers are imported only by the fixtures that start them.
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import re
 import secrets
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -119,6 +120,15 @@ SIGNUP = {
     "custom_seats": "3",
     "custom_plan": "team",
 }
+
+
+BROWSER_DRIVERS = ("playwright", "selenium")
+# Filled in when collection ends: the browser drivers some test module imported while it was collected.
+drivers_imported_by_collection: list[str] = []
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    drivers_imported_by_collection[:] = [name for name in BROWSER_DRIVERS if name in sys.modules]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

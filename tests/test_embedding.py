@@ -8,11 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import expect
 
 from local import emulator
 
-from .browser import chromium
+from .browser import chromium, expect, through_the_code_page
 from .conftest import base_env
 from .servers import PARENT, gunicorn, page, serve
 
@@ -59,16 +58,7 @@ def test_whole_flow_works_inside_a_cross_site_iframe(
         expect(frame.get_by_role("heading", name="Confirm your account")).to_be_visible()
         expect(frame.get_by_text("We sent a code by email to framed@example.com.")).to_be_visible()
 
-        frame.get_by_label("Confirmation code").fill("000000")
-        frame.get_by_role("button", name="Confirm account").click()
-        expect(frame.locator("#code-error-1")).to_contain_text("That code is not right.")
-
-        frame.get_by_role("button", name="Send a new code").click()
-        expect(frame.get_by_text("We sent you a new code.")).to_be_visible()
-
-        frame.get_by_label("Confirmation code").fill(emulator.LOCAL_CODE)
-        frame.get_by_role("button", name="Confirm account").click()
-        expect(frame.get_by_role("heading", name="Your account is ready")).to_be_visible()
+        through_the_code_page(frame, emulator.LOCAL_CODE, new_code=True)
 
         messages = tab.evaluate("window.received")
     ours = [m for m in messages if isinstance(m["data"], dict) and m["data"].get("source") == "cognito-signup"]

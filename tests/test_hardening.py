@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from flask import g
 
 from app.redirects import safe_return_url
 
@@ -77,6 +78,38 @@ def test_an_unknown_address_gets_the_404_page(stubber: StrictStubber) -> None:
     response = app_with(stubber).test_client().get("/admin")
     assert response.status_code == 404
     assert "Page not found" in response.get_data(as_text=True)
+
+
+def test_a_bug_is_logged_with_its_traceback_and_the_person_gets_a_plain_page(
+    stubber: StrictStubber, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = app_with(stubber)
+    app.add_url_rule("/bug", "bug", lambda: 1 // 0)
+    response = app.test_client().get("/bug?lang=de")
+    assert response.status_code == 500
+    page = text(response)
+    assert "<h1>Etwas ist schiefgelaufen</h1>" in page and "ZeroDivisionError" not in page
+    logged = [record for record in caplog.records if record.exc_info]
+    assert logged and logged[0].exc_info and logged[0].exc_info[0] is ZeroDivisionError
+
+
+def test_in_the_tests_a_bug_reaches_the_test_itself(stubber: StrictStubber) -> None:
+    app = app_with(stubber)
+    app.config["TESTING"] = True
+    app.add_url_rule("/bug", "bug", lambda: 1 // 0)
+    with pytest.raises(ZeroDivisionError):
+        app.test_client().get("/bug")
+
+
+def test_health_checks_read_nothing_of_the_flow_and_its_pages_read_it_once(stubber: StrictStubber) -> None:
+    with app_with(stubber).test_client() as client:
+        client.get("/healthz?lang=de&utm_source=mail")
+        assert "signup_request" not in g
+        client.get("/signup?lang=de&utm_source=mail")
+        assert (g.signup_request.carried.lang, dict(g.signup_request.carried.attribution)) == (
+            "de",
+            {"utm_source": "mail"},
+        )
 
 
 @pytest.mark.parametrize("path", ["/%5Cevil.example/", "//evil.example/", "/%2F%2Fevil.example/", "/\\evil.example/"])

@@ -17,11 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import expect
 
 from local import emulator
 
-from .browser import chromium
+from .browser import chromium, enter_code, expect
 from .conftest import ROOT
 
 pytestmark = pytest.mark.browser
@@ -99,8 +98,7 @@ def test_a_person_signs_up_in_the_browser_against_the_local_run(playwright: Any,
             tab.get_by_label("Plan").select_option("enterprise")
             tab.wait_for_timeout(2000)  # as long as a person takes at least (the bot check's minimum)
             tab.get_by_role("button", name="Create account").click()
-            tab.get_by_label("Confirmation code").fill("123456")
-            tab.get_by_role("button", name="Confirm account").click()
+            enter_code(tab, "123456")
             expect(tab.get_by_role("heading", name="Your account is ready")).to_be_visible()
 
             # The embedded demo on the other loopback site works too.

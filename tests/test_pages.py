@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 from botocore.stub import Stubber
-from playwright.sync_api import expect
 
 from app import create_app, invite
 from app.cognito import create_client
@@ -24,7 +23,7 @@ from app.flow import Flow
 from app.settings import load_settings
 from local import emulator
 
-from .browser import chromium, served_by
+from .browser import chromium, expect, served_by, through_the_code_page
 from .conftest import ROOT, SAMPLE, SIGNUP, base_env, submit
 from .servers import gunicorn
 
@@ -94,14 +93,7 @@ def walk(page: Any, site: dict[str, str], pages: Pages, email: str) -> None:
     create_account(page)
     expect(page.get_by_role("heading", name="Confirm your account")).to_be_visible()
     pages.check("confirm")
-    page.get_by_label("Confirmation code").fill("000000")
-    page.get_by_role("button", name="Confirm account").click()
-    expect(page.locator("#code-error-1")).to_be_visible()
-    pages.check("confirm-error")
-    page.get_by_label("Confirmation code").fill(emulator.LOCAL_CODE)
-    page.get_by_role("button", name="Confirm account").click()
-    expect(page.get_by_role("heading", name="Your account is ready")).to_be_visible()
-    pages.check("done")
+    through_the_code_page(page, emulator.LOCAL_CODE, new_code=False, seen=pages.check)
     page.goto(f"{site['app']}/signup")
     fill_signup(page, email)
     create_account(page)
@@ -287,14 +279,7 @@ def test_the_whole_flow_works_without_javascript(playwright: Any, site: dict[str
         expect(page.locator("#error-summary")).to_contain_text("Enter your email address.")
         fill_signup(page, "nojs@example.com")
         create_account(page)
-        page.get_by_label("Confirmation code").fill("000000")
-        page.get_by_role("button", name="Confirm account").click()
-        expect(page.locator("#code-error-1")).to_contain_text("That code is not right.")
-        page.get_by_role("button", name="Send a new code").click()
-        expect(page.get_by_text("We sent you a new code.")).to_be_visible()
-        page.get_by_label("Confirmation code").fill(emulator.LOCAL_CODE)
-        page.get_by_role("button", name="Confirm account").click()
-        expect(page.get_by_role("heading", name="Your account is ready")).to_be_visible()
+        through_the_code_page(page, emulator.LOCAL_CODE, new_code=True)
         # No enhancement appeared: the password checklist stays hidden, no toggle buttons.
         page.goto(f"{site['app']}/signup")
         expect(page.locator("#password-checklist")).to_be_hidden()

@@ -251,7 +251,7 @@ def test_a_client_without_a_secret_is_used_without_one_and_named_as_a_warning(
     assert "⚠ app client: it has no secret, so the app cannot pass the person's IP address" in report
     assert "match the declaration" in report and "with 2 warning(s)" in report
     # An empty COGNITO_CLIENT_SECRET is no secret at all: no SecretHash is sent.
-    assert load_settings(base_env(COGNITO_CLIENT_SECRET="")).cognito_client_secret is None
+    assert load_settings(base_env(COGNITO_CLIENT_SECRET="")).cognito.client_secret is None
 
 
 def test_writing_runs_as_a_command(cognito_endpoint: str, admin: Any, tmp_path: Path) -> None:

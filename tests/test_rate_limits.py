@@ -17,10 +17,10 @@ from limits import parse_many
 
 from app import create_app
 from app.errors import ConfigError, TooManyAttempts
-from app.ratelimit import RateLimiter, network_key
+from app.ratelimit import RateLimiter, Rule, network_key
 from local import emulator
 
-from .conftest import SIGNUP, StrictStubber, app_with, base_env, csrf_token, form_action, submit, text
+from .conftest import ROOT, SIGNUP, StrictStubber, app_with, base_env, csrf_token, form_action, submit, text
 from .servers import LoopbackClient, gunicorn, redis_server
 
 SIGNED_UP = {
@@ -184,6 +184,19 @@ def test_simultaneous_attempts_get_no_more_than_the_limit_in_redis(limits: str, 
     with redis_server(tmp_path / "redis") as port:
         limiter = RateLimiter(f"redis://127.0.0.1:{port}/0", {"signup": tuple(parse_many(limits))})
         assert let_through_at_once(limiter) == 5
+
+
+def test_each_limit_is_set_by_a_documented_setting_named_after_its_rule() -> None:
+    settings = [rule.setting for rule in Rule]
+    assert settings == [
+        "SIGNUP_RATELIMIT_SIGNUP",
+        "SIGNUP_RATELIMIT_CONFIRM",
+        "SIGNUP_RATELIMIT_CONFIRM_PER_USER",
+        "SIGNUP_RATELIMIT_RESEND",
+        "SIGNUP_RATELIMIT_RESEND_PER_USER",
+    ]
+    documented = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    assert [name for name in settings if f"`{name}`" not in documented] == []
 
 
 def test_an_attempt_refused_says_how_long_to_wait() -> None:

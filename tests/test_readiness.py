@@ -12,9 +12,13 @@ from typing import Any
 
 import pytest
 from botocore.stub import ANY
+from flask import Flask
 
+from app import create_app
 from app.cognito import CHECK_USERNAME_PREFIX, ClientProblem, CognitoSignup, create_client, secret_hash
-from app.health import Readiness
+from app.components import fit_to_threads
+from app.health import Readiness, check_at_start
+from app.metrics import exposition
 from app.settings import load_settings
 from local import emulator
 
@@ -144,6 +148,31 @@ def test_cognito_out_of_reach_is_unreachable_rather_than_wrong() -> None:
     problem = CognitoSignup(create_client(settings), client_id=CLIENT_ID, client_secret=SECRET).check_client()
     assert problem is not None and problem.unreachable and problem.reason == "Cognito unreachable"
     assert "check COGNITO_REGION and COGNITO_ENDPOINT_URL" in problem.detail
+
+
+def test_the_start_up_check_is_logged_naming_the_setting_and_readyz_answers_it_without_asking_again(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    _, stub = stubbed_service()
+    app = create_app(base_env(), cognito_client=stub.client)
+    with stub, caplog.at_level(logging.INFO, logger="app.health"):
+        stub.add_client_error("confirm_sign_up", "ResourceNotFoundException", "User pool client x does not exist.")
+        check_at_start(app)  # one call; /readyz then answers from it (the Stubber refuses a second)
+        answer = app.test_client().get("/readyz")
+    assert (answer.status_code, answer.get_data(as_text=True)) == (503, "not ready: COGNITO_CLIENT_ID unknown\n")
+    assert [(r.levelname, r.getMessage()[:40]) for r in caplog.records] == [
+        ("ERROR", "Not ready: COGNITO_CLIENT_ID unknown: no")
+    ]
+
+
+def test_a_worker_fits_the_cognito_cap_to_the_threads_gunicorn_gives_it() -> None:
+    app = create_app(base_env(SIGNUP_THREADS="32"))
+    assert "signup_cognito_max_in_flight 24.0" in exposition()[0].decode()
+    fit_to_threads(app, 8)
+    assert "signup_cognito_max_in_flight 6.0" in exposition()[0].decode()
+    fit_to_threads(create_app(base_env(SIGNUP_COGNITO_MAX_IN_FLIGHT="5")), 8)
+    assert "signup_cognito_max_in_flight 5.0" in exposition()[0].decode()  # as set, whatever the threads
+    fit_to_threads(Flask("bare"), 8)  # another app (the benchmark's bare Flask): nothing to fit
 
 
 def start_up(env: dict[str, str], log: Path) -> tuple[int, str, list[dict[str, Any]]]:

@@ -18,12 +18,11 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import urllib3
-from playwright.sync_api import expect
 
 from app import create_app
 from local import emulator
 
-from .browser import chromium
+from .browser import chromium, enter_code, expect
 from .conftest import ROOT, SIGNUP, base_env, form_action, submit, text
 from .servers import PARENT, SessionCognito, gunicorn, page, serve
 
@@ -143,8 +142,7 @@ def test_a_person_signs_up_and_is_signed_in_to_the_site_through_managed_login(
         tab = browser.new_page()
         tab.goto(f"http://localhost:{port}/signup?state=s-42")
         fill_signup(tab, "handoff@example.com")
-        tab.locator("[name=code]").fill(emulator.LOCAL_CODE)
-        tab.get_by_role("button", name="Confirm account").click()
+        enter_code(tab, emulator.LOCAL_CODE)
         # Managed Login (here the local Cognito's hosted UI) asks for the password, once.
         tab.locator("input[name=password]").fill(SIGNUP["password"])
         if tab.locator("input[name=username]").count():
@@ -203,8 +201,7 @@ def confirmed_in_frame(tab: Any, parent: str, frame: str, email: str) -> Any:
     tab.goto(parent)
     inside = tab.frame_locator(frame)
     fill_signup(inside, email)
-    inside.locator("[name=code]").fill(emulator.LOCAL_CODE)
-    inside.get_by_role("button", name="Confirm account").click()
+    enter_code(inside, emulator.LOCAL_CODE)
     return inside
 
 
@@ -405,15 +402,13 @@ def test_the_tokens_reach_the_site_from_a_browser_at_the_top_and_in_a_frame(
         tab = browser.new_page()
         tab.goto(f"{app}/signup")
         fill_signup(tab, "top@example.com")
-        tab.locator("[name=code]").fill(emulator.LOCAL_CODE)
-        tab.get_by_role("button", name="Confirm account").click()
+        enter_code(tab, emulator.LOCAL_CODE)
         expect(tab.get_by_role("heading", name="Signed in as top@example.com")).to_be_visible()
         with serve(page(PARENT.format(app=app, resize="true")), port=parent_port):
             tab.goto(f"http://127.0.0.1:{parent_port}/")
             frame = tab.frame_locator("#signup")
             fill_signup(frame, "framed@example.com")
-            frame.locator("[name=code]").fill(emulator.LOCAL_CODE)
-            frame.get_by_role("button", name="Confirm account").click()
+            enter_code(frame, emulator.LOCAL_CODE)
             frame.get_by_role("button", name="Continue").click()  # a frame takes the top window on a click
             expect(tab.get_by_role("heading", name="Signed in as framed@example.com")).to_be_visible()
         log = (tmp_path / "app.log").read_text()

@@ -13,13 +13,12 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from playwright.sync_api import expect
 
 from app import create_app, invite
 from app.declaration import load_declaration
 from local import emulator
 
-from .browser import chromium
+from .browser import chromium, enter_code, expect
 from .conftest import ROOT, SECRET_KEY, base_env, submit, text
 from .servers import RecordingProxy, gunicorn, page, serve
 
@@ -139,8 +138,7 @@ def test_the_embedding_page_hands_on_its_parameters(
             frame.locator("[name=given_name]").fill("Ola")
             frame.locator("[name=consent_terms]").check()
             frame.locator("form button[type=submit]").first.click()
-            frame.locator("[name=code]").fill(emulator.LOCAL_CODE)
-            frame.get_by_role("button", name="Confirm account").click()
+            enter_code(frame, emulator.LOCAL_CODE)
             expect(frame.get_by_role("heading", name="Your account is ready")).to_be_visible()
     user = stored(owners_pool, "framed-owner@example.com")
     assert user["custom:utm_source"] == "spring-mail"

@@ -21,11 +21,13 @@ import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlencode
 
 from email_validator import EmailNotValidError, validate_email
 from itsdangerous import BadData, URLSafeSerializer
+
+from app.settings import MIN_SECRET_KEY_LENGTH
 
 MAX_TOKEN_LENGTH = 2000
 _DURATION = re.compile(r"(\d+)([mhd])")
@@ -49,7 +51,7 @@ class Invitation:
 class InvitationError(Exception):
     """A link that cannot be used: `reason` is "expired" or "invalid" (forged, cut, another key)."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: Literal["expired", "invalid"]) -> None:
         super().__init__(reason)
         self.reason = reason
 
@@ -97,8 +99,8 @@ def main(argv: list[str] | None = None, env: Mapping[str, str] = os.environ) -> 
     args = parser.parse_args(argv)
     secret_key = env.get("SECRET_KEY", "")
     problems = []
-    if len(secret_key) < 32:
-        problems.append("SECRET_KEY must be set, as the app's (32+ characters)")
+    if len(secret_key) < MIN_SECRET_KEY_LENGTH:
+        problems.append(f"SECRET_KEY must be set, as the app's ({MIN_SECRET_KEY_LENGTH}+ characters)")
     if not args.url:
         problems.append(
             "--url or SIGNUP_PUBLIC_URL must give the app's public address, such as https://signup.example.com"
