@@ -13,6 +13,7 @@ import base64
 import hashlib
 import hmac
 import logging
+import secrets
 import threading
 import time
 from collections.abc import Mapping
@@ -22,7 +23,6 @@ from functools import cache
 from typing import Any
 
 import boto3
-import urllib3
 from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, StubResponseError
@@ -39,10 +39,13 @@ from app.errors import (
     UsernameExists,
     UserNotFound,
 )
-from app.metrics import COGNITO_IN_FLIGHT, COGNITO_LATENCY, COGNITO_REFUSED
+from app.metrics import COGNITO_IN_FLIGHT, COGNITO_LATENCY, COGNITO_MAX_IN_FLIGHT, COGNITO_REFUSED
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
+
+# The readiness check's usernames (CognitoSignup.check_client): recognisable in Cognito's logs.
+CHECK_USERNAME_PREFIX = "signup-readiness-check-"
 
 
 def secret_hash(client_secret: str, username: str, client_id: str) -> str:
@@ -67,16 +70,17 @@ def create_client(settings: Settings) -> Any:
     The public operations need no AWS credentials, so the client is unsigned: nothing is looked up
     in the environment or the instance metadata service. Only SIGNUP_REPLACE_UNCONFIRMED needs the
     admin calls (AdminGetUser, AdminDeleteUser, AdminUserGlobalSignOut): then the client signs its
-    requests with the usual credentials chain, which the public operations accept too. Timeouts are explicit and the
-    retry budget is bounded (standard mode also caps retries across the process), so a slow
-    Cognito costs a person seconds, not minutes. The connection pool matches the worker's threads.
+    requests with the usual credentials chain, which the public operations accept too. Timeouts are
+    explicit and the retry budget is bounded (standard mode also caps retries across the process), so a slow
+    Cognito costs a person seconds, not minutes. The connection pool holds a connection for each
+    of the worker's threads and one for the readiness check (app.health), so none is thrown away.
     """
     config = Config(
         signature_version=None if settings.replace_unconfirmed else UNSIGNED,
         connect_timeout=settings.cognito.connect_timeout,
         read_timeout=settings.cognito.read_timeout,
         retries={"mode": "standard", "total_max_attempts": settings.cognito.max_attempts},
-        max_pool_connections=settings.threads,
+        max_pool_connections=settings.threads + 1,
         # The forms check every value first; Cognito's own InvalidParameterException (which the
         # app maps) is a better answer than botocore's client-side one, and it saves CPU.
         parameter_validation=False,
@@ -149,6 +153,18 @@ class Tokens:
         return f"Tokens(expires_in={self.expires_in})"
 
 
+@dataclass(frozen=True)
+class ClientProblem:
+    """Why Cognito would refuse every call of this app: for /readyz, the log and the pool check."""
+
+    reason: str  # short, naming the setting: what /readyz answers
+    detail: str  # what Cognito said, and what to do about it
+    unreachable: bool = False  # Cognito did not answer (its address, the network), rather than refused
+
+    def __str__(self) -> str:
+        return f"{self.reason}: {self.detail}"
+
+
 class CognitoSignup:
     """Signs people up in one user pool through one app client."""
 
@@ -176,6 +192,7 @@ class CognitoSignup:
         self._analytics_endpoint_id = analytics_endpoint_id
         self._max_in_flight = max_in_flight
         self._in_flight = threading.BoundedSemaphore(max_in_flight)
+        COGNITO_MAX_IN_FLIGHT.set(max_in_flight)
 
     def sign_up(
         self,
@@ -304,13 +321,48 @@ class CognitoSignup:
         """Delete the account with this username (AdminDeleteUser: the admin calls only)."""
         self._call("AdminDeleteUser", {"UserPoolId": self._user_pool_id, "Username": username})
 
-    def is_reachable(self, timeout: float) -> bool:
-        """Whether Cognito's endpoint answers at all within the timeout; any HTTP status counts."""
+    def use_client(self, client: Any, max_in_flight: int) -> None:
+        """From now on, call Cognito through `client`, and let at most `max_in_flight` calls wait at once.
+
+        For a worker that learns its real thread count only once it is forked (app.components.fit_to_threads).
+        Call it before the worker's first request: a call in flight would release a cap it never took.
+        """
+        self._client = client
+        self._max_in_flight = max_in_flight
+        self._in_flight = threading.BoundedSemaphore(max_in_flight)
+        COGNITO_MAX_IN_FLIGHT.set(max_in_flight)
+
+    def check_client(self) -> ClientProblem | None:
+        """What would make Cognito refuse every call (the app client, its secret, Cognito's address), or None.
+
+        One ConfirmSignUp, for a username nobody has (random, 128 bits) with a code no code can be.
+        It needs the SecretHash, so Cognito checks the client, then the secret, and only then looks
+        for the user: UserNotFoundException (CodeMismatchException when the client hides which users
+        exist) means the client and the secret are right. It cannot confirm anyone, sends no message,
+        runs no trigger and counts against no person's limits; it is not made through the bulkhead
+        and counts in no sign-up metric. Any other answer from Cognito (a throttle, its own error)
+        says nothing against the settings and counts as right.
+        """
+        username = CHECK_USERNAME_PREFIX + secrets.token_hex(16)
+        params = {"ClientId": self._client_id, "Username": username, "ConfirmationCode": "not-a-code"}
+        if self._client_secret:
+            params["SecretHash"] = secret_hash(self._client_secret, username, self._client_id)
         try:
-            urllib3.request("GET", self._client.meta.endpoint_url, timeout=timeout, retries=False)
-        except urllib3.exceptions.HTTPError:
-            return False
-        return True
+            self._client.confirm_sign_up(**params)
+        except ClientError as err:
+            return _client_problem(err, self._client_id, self._client.meta.region_name)
+        except BotoCoreError as err:
+            where = self._client.meta.endpoint_url
+            return ClientProblem(
+                "Cognito unreachable",
+                f"no answer from {where} ({type(err).__name__}): check COGNITO_REGION and COGNITO_ENDPOINT_URL, "
+                "and that this host may reach it (DNS, routes, security groups, a proxy)",
+                unreachable=True,
+            )
+        return ClientProblem(
+            "COGNITO_ENDPOINT_URL is not Cognito",
+            f"{self._client.meta.endpoint_url} confirmed an account that cannot exist",
+        )
 
     def _params(self, username: str, context: RequestContext) -> dict[str, Any]:
         """The parameters the three calls share: client, username, hash, context and metadata."""
@@ -486,3 +538,25 @@ def _delivery(details: Mapping[str, str] | None) -> CodeDelivery | None:
         medium=Medium.SMS if details.get("DeliveryMedium") == Medium.SMS else Medium.EMAIL,
         attribute=details.get("AttributeName", ""),
     )
+
+
+def _client_problem(err: ClientError, client_id: str, region: str) -> ClientProblem | None:
+    """The readiness check's answer read: which setting is wrong, if any (CognitoSignup.check_client)."""
+    code = err.response.get("Error", {}).get("Code", "")
+    message = str(err.response.get("Error", {}).get("Message", ""))
+    lowered = message.lower()
+    if code == "ResourceNotFoundException":
+        reason, advice = "COGNITO_CLIENT_ID unknown", f"no app client {client_id} in {region}: check both settings"
+    elif "secret" in lowered and "not configured" in lowered:
+        reason, advice = "COGNITO_CLIENT_SECRET set, but the app client has none", "unset it, or use a client with one"
+    elif "secret_hash was not received" in lowered:
+        reason, advice = "COGNITO_CLIENT_SECRET missing", f"app client {client_id} has a secret: set it to that"
+    elif code == "NotAuthorizedException" and "secret hash" in lowered:
+        reason, advice = "COGNITO_CLIENT_SECRET wrong", f"it is not app client {client_id}'s secret: copy it again"
+    elif code == "NotAuthorizedException":
+        reason, advice = "app client refused", f"check app client {client_id}'s settings"
+    else:
+        if code not in ("UserNotFoundException", "CodeMismatchException", "ExpiredCodeException"):
+            log.warning("Readiness check: Cognito answered %s: %s", code, message)
+        return None
+    return ClientProblem(reason, f"{advice} (Cognito: {code}: {message})")

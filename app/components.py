@@ -1,12 +1,13 @@
 """The parts the requests share, built once per process: `build_components` makes them from the
-settings and the declaration (create_app calls it), `current` finds the running app's."""
+settings and the declaration (create_app calls it), `fit_to_threads` sizes them for the threads of
+a gunicorn worker, `current` finds the running app's."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from flask import current_app
+from flask import Flask, current_app
 from markupsafe import Markup
 
 from app import theme
@@ -19,7 +20,7 @@ from app.invite import Invitations
 from app.model import Declaration
 from app.pages import Pages
 from app.ratelimit import FormLedger, RateLimiter
-from app.settings import Settings, SignInMode
+from app.settings import Settings, SignInMode, cognito_cap
 from app.steps import Steps
 
 
@@ -59,7 +60,7 @@ def build_components(settings: Settings, declaration: Declaration, cognito_clien
         client_metadata=declaration.client_metadata,
         validation_data=declaration.validation_data,
         analytics_endpoint_id=declaration.analytics_endpoint_id,
-        max_in_flight=settings.cognito_max_in_flight,
+        max_in_flight=cognito_cap(settings.threads, settings.cognito_max_in_flight),
         user_pool_id=settings.cognito.user_pool_id,
         admin=settings.replace_unconfirmed,
     )
@@ -99,6 +100,23 @@ def build_components(settings: Settings, declaration: Declaration, cognito_clien
         theme_css=css,
         theme_version=theme.version(css),
     )
+
+
+def fit_to_threads(app: Flask, threads: int) -> None:
+    """Fit the Cognito bulkhead and connection pool to the threads that really serve this process.
+
+    build_components can only take SIGNUP_THREADS (the setting for other servers) at its word:
+    under gunicorn it runs once, in the master, before any worker exists. gunicorn.conf.py calls
+    this in each worker with the count gunicorn really runs, whatever its command line,
+    GUNICORN_CMD_ARGS or a config file said. The worker gets a client of its own, with a pool of
+    that size, so it shares no connection the master opened at start-up either. An app that is not
+    this one (the benchmark's bare Flask) has nothing to fit.
+    """
+    components: Components | None = app.extensions.get("signup")
+    if components is None:
+        return
+    settings = replace(components.settings, threads=threads)
+    components.service.use_client(create_client(settings), cognito_cap(threads, settings.cognito_max_in_flight))
 
 
 def current() -> Components:

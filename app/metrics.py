@@ -42,6 +42,12 @@ RATE_LIMITED = Counter("signup_rate_limited_total", "Requests refused by a rate 
 COGNITO_IN_FLIGHT = Gauge(
     "signup_cognito_calls_in_flight", "Calls waiting on Cognito now, summed over workers", multiprocess_mode="livesum"
 )
+# Each worker's own cap, the same in every worker: the value the last worker to start set.
+COGNITO_MAX_IN_FLIGHT = Gauge(
+    "signup_cognito_max_in_flight",
+    "Calls one worker lets wait on Cognito at once (SIGNUP_COGNITO_MAX_IN_FLIGHT, or three quarters of its threads)",
+    multiprocess_mode="livemostrecent",
+)
 COGNITO_REFUSED = Counter(
     "signup_cognito_calls_refused_total",
     "Calls not made because the worker's cap on calls in flight was reached (SIGNUP_COGNITO_MAX_IN_FLIGHT)",

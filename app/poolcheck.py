@@ -18,13 +18,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
+from app.cognito import CognitoSignup
 from app.declaration import load_declaration
 from app.errors import ConfigError
 from app.i18n import available_languages
@@ -203,7 +205,12 @@ def sign_in_problems(
         name = f"app client {sign_in_client.get('ClientId', '')}"
         if "code" not in (sign_in_client.get("AllowedOAuthFlows") or []):
             problems.append(f"sign-in: the hand-off needs the authorization code grant in {name}'s OAuth flows")
-        if redirect_uri not in (sign_in_client.get("CallbackURLs") or []):
+        if not redirect_uri:
+            problems.append(
+                "sign-in: SIGNUP_SIGN_IN_REDIRECT_URI (--redirect-uri) is not set: the hand-off needs the site's "
+                f"callback, one of {name}'s callback URLs"
+            )
+        elif redirect_uri not in (sign_in_client.get("CallbackURLs") or []):
             problems.append(
                 f"sign-in: SIGNUP_SIGN_IN_REDIRECT_URI {redirect_uri!r} is not among {name}'s callback URLs, "
                 "so Managed Login refuses the hand-off"
@@ -211,36 +218,47 @@ def sign_in_problems(
     return problems
 
 
+# Each argument, and the environment variable it defaults to.
+_SOURCES = {
+    "config": "SIGNUP_CONFIG",
+    "pool": "COGNITO_USER_POOL_ID",
+    "client": "COGNITO_CLIENT_ID",
+    "region": "COGNITO_REGION",
+    "endpoint_url": "COGNITO_ENDPOINT_URL",
+    "redirect_uri": "SIGNUP_SIGN_IN_REDIRECT_URI",
+    "sign_in_client": "SIGNUP_SIGN_IN_CLIENT_ID",
+}
+_CREDENTIALS = (
+    "IAM credentials allowed cognito-idp:DescribeUserPool and cognito-idp:DescribeUserPoolClient "
+    "(AWS_PROFILE, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a role)"
+)
+_REFUSED_CREDENTIALS = {
+    "AccessDeniedException",
+    "UnrecognizedClientException",
+    "InvalidClientTokenId",
+    "ExpiredTokenException",
+    "InvalidSignatureException",
+    "SignatureDoesNotMatch",
+}
+
+
+@dataclass(frozen=True)
+class Found:
+    """What the check reads from Cognito: the pool, the app client, and the client the site signs in with."""
+
+    pool: Mapping[str, Any]
+    client: Mapping[str, Any]
+    sign_in_client: Mapping[str, Any]
+
+
+class NotFound(Exception):
+    """Something the check could not read, said as what was not found and what to do about it."""
+
+
 def main(argv: list[str] | None = None, env: Mapping[str, str] = os.environ, cognito: Any = None) -> int:
     """Check a declaration against the pool (or write one from it first); `cognito` is for tests."""
-    parser = argparse.ArgumentParser(prog="python -m app.poolcheck", description=__doc__.split("\n")[0])
-    parser.add_argument("--config", default=env.get("SIGNUP_CONFIG"), help="the TOML declaration (SIGNUP_CONFIG)")
-    parser.add_argument("--pool", default=env.get("COGNITO_USER_POOL_ID"), help="user pool id (COGNITO_USER_POOL_ID)")
-    parser.add_argument("--client", default=env.get("COGNITO_CLIENT_ID"), help="app client id (COGNITO_CLIENT_ID)")
-    parser.add_argument("--region", default=env.get("COGNITO_REGION"), help="region (COGNITO_REGION)")
-    parser.add_argument("--endpoint-url", default=env.get("COGNITO_ENDPOINT_URL"), help="(COGNITO_ENDPOINT_URL)")
-    parser.add_argument(
-        "--write", metavar="FILE", help="first write a declaration from the pool and app client to FILE, then check it"
-    )
-    parser.add_argument("--force", action="store_true", help="with --write: replace FILE if it exists")
-    parser.add_argument(
-        "--sign-in",
-        default=env.get("SIGNUP_SIGN_IN")
-        or SignInMode.default(env.get("COGNITO_DOMAIN"), env.get("SIGNUP_SIGN_IN_REDIRECT_URI")).value,
-        choices=[mode.value for mode in SignInMode],
-        help="how the flow ends (SIGNUP_SIGN_IN): also check the pool and clients allow it",
-    )
-    parser.add_argument(
-        "--redirect-uri", default=env.get("SIGNUP_SIGN_IN_REDIRECT_URI"), help="(SIGNUP_SIGN_IN_REDIRECT_URI)"
-    )
-    parser.add_argument(
-        "--sign-in-client", default=env.get("SIGNUP_SIGN_IN_CLIENT_ID"), help="(SIGNUP_SIGN_IN_CLIENT_ID)"
-    )
-    args = parser.parse_args(argv)
-    needed = ("pool", "client", "region") if args.write else ("config", "pool", "client", "region")
-    missing = [name for name in needed if not getattr(args, name)]
-    if missing:
-        print(f"Missing: {', '.join('--' + m for m in missing)} (or their environment variables)", file=sys.stderr)
+    args = parse(argv, env)
+    if args is None:
         return 1
     path = args.write or args.config
     if args.write and not args.force and Path(path).exists():
@@ -252,41 +270,111 @@ def main(argv: list[str] | None = None, env: Mapping[str, str] = os.environ, cog
     if cognito is None:
         cognito = boto3.session.Session().client("cognito-idp", region_name=args.region, endpoint_url=args.endpoint_url)
     try:
-        pool = cognito.describe_user_pool(UserPoolId=args.pool)["UserPool"]
-        client = cognito.describe_user_pool_client(UserPoolId=args.pool, ClientId=args.client)["UserPoolClient"]
-        sign_in_client = client
-        if args.sign_in_client and args.sign_in_client != args.client:
-            sign_in_client = cognito.describe_user_pool_client(UserPoolId=args.pool, ClientId=args.sign_in_client)[
-                "UserPoolClient"
-            ]
-    except (ClientError, BotoCoreError) as err:
-        code = err.response["Error"]["Code"] if isinstance(err, ClientError) else type(err).__name__
-        print(f"✗ cannot read user pool {args.pool} / app client {args.client}: {code}")
-        print("  This needs IAM credentials allowed cognito-idp:DescribeUserPool and DescribeUserPoolClient.")
+        found = fetch(cognito, args)
+    except NotFound as err:
+        print(f"✗ {err}")
         return 1
     if args.write:
-        text = declaration_from_pool(pool, client, available_languages(TRANSLATIONS))
-        try:
-            with open(path, "w" if args.force else "x", encoding="utf-8") as file:
-                file.write(text)
-        except OSError as err:  # an existing file included: "x" refuses it even if it appeared just now
-            print(f"✗ cannot write {path}: {err.strerror}")
+        if not write(path, found, force=args.force):
             return 1
         print(f"✓ wrote {path} from user pool {args.pool} and app client {args.client}")
         declaration = _load(path)
     if declaration is None:
         return 1
-    sign_in = sign_in_problems(
-        args.sign_in,
-        declaration,
-        pool=pool,
-        client=client,
-        sign_in_client=sign_in_client,
-        redirect_uri=args.redirect_uri,
+    secret = env.get("COGNITO_CLIENT_SECRET")
+    service = CognitoSignup(cognito, client_id=args.client, client_secret=secret) if secret else None
+    return report(declaration, found, args, service)
+
+
+def parse(argv: list[str] | None, env: Mapping[str, str]) -> argparse.Namespace | None:
+    """The arguments, each defaulting to its environment variable; None (and why) when one is missing."""
+    parser = argparse.ArgumentParser(prog="python -m app.poolcheck", description=__doc__.split("\n")[0])
+    helps = {"config": "the TOML declaration", "pool": "user pool id", "client": "app client id", "region": "region"}
+    for name, variable in _SOURCES.items():
+        flag = "--" + name.replace("_", "-")
+        parser.add_argument(flag, default=env.get(variable) or None, help=f"{helps.get(name, '')} ({variable})".strip())
+    parser.add_argument(
+        "--write", metavar="FILE", help="first write a declaration from the pool and app client to FILE, then check it"
     )
-    return _report(
-        declaration, pool, client, path, f"user pool {args.pool} and app client {args.client}", sign_in=sign_in
+    parser.add_argument("--force", action="store_true", help="with --write: replace FILE if it exists")
+    parser.add_argument(
+        "--sign-in",
+        default=env.get("SIGNUP_SIGN_IN")
+        or SignInMode.default(env.get("COGNITO_DOMAIN"), env.get("SIGNUP_SIGN_IN_REDIRECT_URI")).value,
+        choices=[mode.value for mode in SignInMode],
+        help="how the flow ends (SIGNUP_SIGN_IN): also check the pool and clients allow it",
     )
+    args = parser.parse_args(argv)
+    needed = ("pool", "client", "region") if args.write else ("config", "pool", "client", "region")
+    missing = [f"--{name} ({_SOURCES[name]})" for name in needed if not getattr(args, name)]
+    if missing:
+        print(f"Missing: {', '.join(missing)}: give the argument or set the variable", file=sys.stderr)
+        return None
+    return args
+
+
+def fetch(cognito: Any, args: argparse.Namespace) -> Found:
+    """The pool and the app clients, or NotFound saying which of them was not found, or why none could be read."""
+    pool_region = args.pool.split("_", 1)[0]
+    if pool_region != args.region:
+        raise NotFound(
+            f"user pool {args.pool} is in {pool_region}, but the region is {args.region} "
+            f"(--region, COGNITO_REGION): set it to {pool_region}"
+        )
+    pool = _read(cognito.describe_user_pool, args, "pool", UserPoolId=args.pool)["UserPool"]
+    client = _read(cognito.describe_user_pool_client, args, "client", UserPoolId=args.pool, ClientId=args.client)
+    sign_in_client = client
+    if args.sign_in_client and args.sign_in_client != args.client:
+        sign_in_client = _read(
+            cognito.describe_user_pool_client,
+            args,
+            "sign_in_client",
+            UserPoolId=args.pool,
+            ClientId=args.sign_in_client,
+        )
+    return Found(pool, client["UserPoolClient"], sign_in_client["UserPoolClient"])
+
+
+def _read(call: Callable[..., dict[str, Any]], args: argparse.Namespace, what: str, **params: str) -> dict[str, Any]:
+    """One Describe call, its failure said for the operator: what was not found, or why nothing could be read."""
+    try:
+        return call(**params)
+    except NoCredentialsError as err:
+        raise NotFound(f"no AWS credentials found: the check needs {_CREDENTIALS}") from err
+    except BotoCoreError as err:  # connection refused, DNS, timeouts, TLS
+        where = args.endpoint_url or f"Cognito in {args.region}"
+        raise NotFound(
+            f"cannot reach {where} ({type(err).__name__}): check --region (COGNITO_REGION), "
+            "--endpoint-url (COGNITO_ENDPOINT_URL) and the network"
+        ) from err
+    except ClientError as err:
+        code = err.response.get("Error", {}).get("Code", "")
+        said = f"{code}: {err.response.get('Error', {}).get('Message', '')}"
+        if code == "ResourceNotFoundException" and what == "pool":
+            raise NotFound(
+                f"user pool {args.pool} was not found in {args.region} (--pool, COGNITO_USER_POOL_ID): check the id, "
+                f"and that these credentials belong to the pool's AWS account ({said})"
+            ) from err
+        if code == "ResourceNotFoundException":
+            raise NotFound(
+                f"app client {getattr(args, what)} was not found in user pool {args.pool} "
+                f"(--{what.replace('_', '-')}, {_SOURCES[what]}): check the id among the pool's app clients ({said})"
+            ) from err
+        if code in _REFUSED_CREDENTIALS:
+            raise NotFound(f"AWS refused the credentials ({said}): the check needs {_CREDENTIALS}") from err
+        raise NotFound(f"cannot read user pool {args.pool} ({said})") from err
+
+
+def write(path: str, found: Found, *, force: bool) -> bool:
+    """A declaration written from the pool and app client; False (and why) when the file cannot be written."""
+    text = declaration_from_pool(found.pool, found.client, available_languages(TRANSLATIONS))
+    try:
+        with open(path, "w" if force else "x", encoding="utf-8") as file:
+            file.write(text)
+    except OSError as err:  # an existing file included: "x" refuses it even if it appeared just now
+        print(f"✗ cannot write {path}: {err.strerror}")
+        return False
+    return True
 
 
 def _load(path: str) -> Declaration | None:
@@ -299,22 +387,31 @@ def _load(path: str) -> Declaration | None:
     return declaration
 
 
-def _report(
-    declaration: Declaration,
-    pool: Mapping[str, Any],
-    client: Mapping[str, Any],
-    path: str,
-    pool_and_client: str,
-    *,
-    sign_in: list[str],
-) -> int:
-    """Print the differences, then the warnings; the exit status counts the differences only."""
-    problems = compare(declaration, pool, client) + sign_in
+def report(declaration: Declaration, found: Found, args: argparse.Namespace, service: CognitoSignup | None) -> int:
+    """Print the differences, then the warnings; the exit status counts the differences only.
+
+    With COGNITO_CLIENT_SECRET set, `service` makes the check the app makes at start-up and for /readyz
+    (CognitoSignup.check_client), in the same words; without it, the report says it was not made.
+    """
+    problems = compare(declaration, found.pool, found.client) + sign_in_problems(
+        args.sign_in,
+        declaration,
+        pool=found.pool,
+        client=found.client,
+        sign_in_client=found.sign_in_client,
+        redirect_uri=args.redirect_uri,
+    )
+    if service is not None and (wrong := service.check_client()) is not None:
+        problems.append(str(wrong))
     for problem in problems:
         print(f"✗ {problem}")
-    traps = production_traps(declaration, pool, client)
+    traps = production_traps(declaration, found.pool, found.client)
     for trap in traps:
         print(f"⚠ {trap}")
+    if service is None and found.client.get("ClientSecret"):
+        print("· COGNITO_CLIENT_SECRET is not set here, so the secret was not checked; set it to check it")
+    pool_and_client = f"user pool {args.pool} and app client {args.client}"
+    path = args.write or args.config
     if problems:
         print(f"{len(problems)} difference(s) between {path} and {pool_and_client}.")
         return 1

@@ -25,7 +25,9 @@ _CLIENT_ID = re.compile(r"[\w+]{1,128}")
 # SECRET_KEY's shortest length; `python -m app.invite` asks the same of the key it signs with.
 MIN_SECRET_KEY_LENGTH = 32
 _TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
+_FALSE = {"0", "false", "no", "off"}
+# Threads per worker process, unless SIGNUP_THREADS says otherwise: gunicorn.conf.py starts that many.
+DEFAULT_THREADS = 32
 # The stores that can keep a moving window (memcached cannot).
 RATE_STORAGE_SCHEMES = ("memory", "redis", "rediss", "redis+sentinel", "redis+cluster")
 
@@ -118,8 +120,8 @@ class Settings:
     advanced_security: bool = False
     advanced_security_script_url: str = ""
     check_email_deliverability: bool = False
-    threads: int = 32
-    cognito_max_in_flight: int = 24  # per worker; the rest of its threads stay free for pages
+    threads: int = DEFAULT_THREADS  # per worker; gunicorn tells each its real count (components.fit_to_threads)
+    cognito_max_in_flight: int | None = None  # per worker; None: three quarters of its threads (cognito_cap)
     frame_ancestors: tuple[str, ...] = ()  # origins allowed to embed the app; empty: not embeddable
     trusted_proxies: int = 0
     rate_limits: RateLimits = field(default_factory=RateLimits)
@@ -156,14 +158,11 @@ class _Reader:
         return value
 
     def flag(self, name: str, default: bool = False) -> bool:
-        value = self.env.get(name, "").strip().lower()
-        if not value:
-            return default
-        if value in _TRUE:
-            return True
-        if value not in _FALSE:
+        value = switch(self.env.get(name, ""), default)
+        if value is None:
             self.problems.append(f"{name} must be 1 or 0")
-        return False
+            return False
+        return value
 
     def number(self, name: str, default: float, *, whole: bool = False, zero: bool = False) -> float:
         raw = self.env.get(name, "").strip()
@@ -224,8 +223,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
             read_timeout=read.number("COGNITO_READ_TIMEOUT", 5.0),
             max_attempts=int(read.number("COGNITO_MAX_ATTEMPTS", 2, whole=True)),
         ),
-        threads=(threads := int(read.number("SIGNUP_THREADS", 32, whole=True))),
-        cognito_max_in_flight=int(read.number("SIGNUP_COGNITO_MAX_IN_FLIGHT", max(1, threads * 3 // 4), whole=True)),
+        threads=int(read.number("SIGNUP_THREADS", DEFAULT_THREADS, whole=True)),
+        cognito_max_in_flight=int(read.number("SIGNUP_COGNITO_MAX_IN_FLIGHT", 0, whole=True)) or None,
         frame_ancestors=tuple(read.text("SIGNUP_FRAME_ANCESTORS", check=_check_origins).split()),
         trusted_proxies=int(read.number("SIGNUP_TRUSTED_PROXIES", 0, whole=True, zero=True)),
         rate_limits=RateLimits(
@@ -251,6 +250,22 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     if read.problems:
         raise ConfigError(read.problems)
     return settings
+
+
+def switch(value: str, default: bool) -> bool | None:
+    """A switch as every part of the app reads it (gunicorn.conf.py too): 1, true, yes or on; 0, false,
+    no or off, in any case; the default when empty; None when it is none of these."""
+    value = value.strip().lower()
+    if not value:
+        return default
+    return True if value in _TRUE else False if value in _FALSE else None
+
+
+def cognito_cap(threads: int, max_in_flight: int | None) -> int:
+    """How many calls one worker lets wait on Cognito at once: SIGNUP_COGNITO_MAX_IN_FLIGHT, else three
+    quarters of its threads, so that a slow Cognito always leaves a quarter of them for pages and
+    health checks."""
+    return max_in_flight or max(1, threads * 3 // 4)
 
 
 def _check_region(value: str) -> str | None:

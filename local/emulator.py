@@ -2,11 +2,14 @@
 
 ministack pins its own botocore, so it lives in its own virtual environment (.venv-ministack).
 With AUTH=true it checks SecretHash and confirmation codes as Cognito does; its codes are
-always 123456.
+always 123456. Given a state directory, it keeps its pools and users there between runs
+(ministack's PERSIST_STATE, saved when it stops).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import socket
 import ssl
@@ -53,11 +56,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start(port: int, log: Any = subprocess.DEVNULL) -> subprocess.Popen[bytes]:
-    """Start ministack on 127.0.0.1:port and wait until it answers."""
+def start(port: int, log: Any = subprocess.DEVNULL, state: Path | None = None) -> subprocess.Popen[bytes]:
+    """Start ministack on 127.0.0.1:port and wait until it answers; with `state`, keeping what it holds there."""
     if not MINISTACK.exists():
         raise SystemExit(f"{MINISTACK} is missing: run `make run` or `make test`, which install it.")
     env = {**os.environ, "AUTH": "true", "BIND_HOST": "127.0.0.1", "GATEWAY_PORT": str(port)}
+    # Only Cognito is needed: no IoT broker and no SFTP server, whose fixed ports (8883, 2222) would
+    # make a second emulator on the machine (another test run, a `make run`) exit at start.
+    env |= {"IOT_MTLS_ENABLED": "0", "SFTP_ENABLED": "0"}
+    if state is not None:
+        env |= {"PERSIST_STATE": "1", "STATE_DIR": str(state)}
     process = subprocess.Popen([str(MINISTACK)], env=env, stdout=log, stderr=subprocess.STDOUT)
     wait_until_up(f"http://127.0.0.1:{port}", process)
     return process
@@ -104,6 +112,26 @@ def provision(endpoint: str, declaration: Declaration, name: str = "signup") -> 
         client_id=app_client["UserPoolClient"]["ClientId"],
         client_secret=app_client["UserPoolClient"]["ClientSecret"],
     )
+
+
+def provisioned(endpoint: str, declaration: Declaration) -> LocalPool:
+    """The pool for this declaration that an earlier run made, when ministack kept it, else a new one.
+
+    The pool is named after the request that creates it, so a changed declaration gets a pool of
+    its own, and going back to an earlier one finds that one's pool, users included.
+    """
+    shape = json.dumps(create_user_pool_request(declaration, "signup"), sort_keys=True, default=str)
+    name = f"signup-{hashlib.sha256(shape.encode()).hexdigest()[:12]}"
+    client = admin_client(endpoint)
+    for pool in client.list_user_pools(MaxResults=60)["UserPools"]:
+        if pool["Name"] != name:
+            continue
+        clients = client.list_user_pool_clients(UserPoolId=pool["Id"], MaxResults=60)["UserPoolClients"]
+        web = [c["ClientId"] for c in clients if c["ClientName"] == f"{name}-web"]
+        if web:
+            described = client.describe_user_pool_client(UserPoolId=pool["Id"], ClientId=web[0])["UserPoolClient"]
+            return LocalPool(endpoint, REGION, pool["Id"], web[0], described["ClientSecret"])
+    return provision(endpoint, declaration, name)
 
 
 def reset(endpoint: str) -> None:

@@ -144,7 +144,7 @@ _NOT_SETTINGS = {"SIGNUP_RATELIMIT_"}  # a prefix the code strips, not a variabl
 
 
 def test_every_environment_variable_the_code_reads_is_in_the_configuration_page() -> None:
-    sources = [*sorted((ROOT / "app").glob("*.py")), ROOT / "gunicorn.conf.py"]
+    sources = [*sorted((ROOT / "app").rglob("*.py")), ROOT / "gunicorn.conf.py"]
     read = {name for source in sources for name in _SETTING.findall(source.read_text(encoding="utf-8"))}
     documented = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
     missing = sorted(name for name in read - _NOT_SETTINGS if f"`{name}`" not in documented)
@@ -157,6 +157,18 @@ def test_every_metric_the_app_exports_is_in_the_operations_page() -> None:
     documented = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
     assert exported, "no metric found in app/metrics.py"
     assert not [name for name in exported if f"`{name}`" not in documented]
+
+
+def test_the_embed_snippet_is_the_one_the_local_demo_runs() -> None:
+    """docs/embedding.md's snippet, with the app's address in it, is local/demo.html's, which the tests drive."""
+    documented = re.search(r"^## Embed snippet$.*?^```html\n(.*?)^```$", read("docs/embedding.md"), re.M | re.S)
+    assert documented, "docs/embedding.md has no html block under '## Embed snippet'"
+    snippet = documented.group(1).replace("https://signup.example.com", "{app}")
+    assert snippet in read("local/demo.html")
+
+
+def read(path: str) -> str:
+    return (ROOT / path).read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize(

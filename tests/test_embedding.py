@@ -93,3 +93,32 @@ def test_a_site_that_is_not_allowed_cannot_frame_the_app(playwright: Any, sites:
         assert child.url.startswith("chrome-error://")
         assert child.locator("form").count() == 0
         assert not [m for m in tab.evaluate("window.received") if isinstance(m["data"], dict)]
+
+
+@pytest.mark.parametrize(("directive", "shown"), [("frame-src 'self'", False), ("frame-src {app}", True)])
+def test_the_embedding_pages_own_csp_must_list_the_app_in_frame_src(
+    playwright: Any, local_pool: emulator.LocalPool, tmp_path: Path, directive: str, shown: bool
+) -> None:
+    parent_port = emulator.free_port()
+    env = base_env(**local_pool.environment(), SIGNUP_FRAME_ANCESTORS=f"http://127.0.0.1:{parent_port}")
+    with gunicorn(env, tmp_path / "app.log") as app_port:
+        app = f"http://localhost:{app_port}"
+        html = PARENT.format(app=app, resize="true").encode()
+
+        def with_csp(request: Any) -> None:
+            request.send_response(200)
+            request.send_header("Content-Type", "text/html; charset=utf-8")
+            request.send_header("Content-Security-Policy", directive.format(app=app))
+            request.send_header("Content-Length", str(len(html)))
+            request.end_headers()
+            request.wfile.write(html)
+
+        with serve(with_csp, port=parent_port), chromium(playwright, tmp_path / "profile") as browser:
+            tab = browser.new_page()
+            tab.goto(f"http://127.0.0.1:{parent_port}/")
+            button = tab.frame_locator("#signup").get_by_role("button", name="Create account")
+            if shown:
+                expect(button).to_be_visible()
+            else:
+                tab.wait_for_timeout(1500)
+                assert button.count() == 0

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from app.health import Readiness
 from bench import tls, upstream
 from local import emulator
 from local.procfile import web_command
@@ -30,6 +31,7 @@ from .servers import LoopbackClient, nginx, nginx_reload, redis_server
 pytestmark = pytest.mark.servers
 
 CLIENT_ID = "faultsclient1"
+TOKEN = "faults-metrics-token-0123"
 CLIENT_SECRET = "faults-client-secret-" + "f" * 24
 
 
@@ -87,6 +89,7 @@ class Instance:
 
     env: dict[str, str]
     log: Path
+    arguments: tuple[str, ...] = ()  # more gunicorn arguments, as an operator's own command line adds
     port: int = field(default_factory=emulator.free_port)
     process: subprocess.Popen[bytes] | None = None
     boots: int = 0  # workers booted so far, over every start
@@ -94,7 +97,9 @@ class Instance:
     def start(self) -> None:
         settings = {**os.environ, **self.env, "SIGNUP_BIND": f"127.0.0.1:{self.port}"}
         with open(self.log, "ab") as output:
-            self.process = subprocess.Popen(web_command(), cwd=ROOT, env=settings, stdout=output, stderr=output)
+            self.process = subprocess.Popen(
+                web_command(*self.arguments), cwd=ROOT, env=settings, stdout=output, stderr=output
+            )
         emulator.wait_until_up(f"http://127.0.0.1:{self.port}/healthz", self.process)
         workers = int(self.env.get("SIGNUP_WORKERS", "1"))
         deadline = time.monotonic() + 20  # every worker ready to handle its signals, not just the first
@@ -228,6 +233,82 @@ def test_a_slow_cognito_leaves_pages_and_health_checks_answering(stand_in: Stand
     assert max(p99.values()) < 0.5  # the bound in docs/deploy.md
     assert outcomes.count((503, 0)) >= 4  # over the cap: refused at once, not queued
     assert "SIGKILL" not in instance.log.read_text() and "WORKER TIMEOUT" not in instance.log.read_text()
+
+
+def timed_get(base: str, path: str) -> tuple[int, float]:
+    started = time.monotonic()
+    status = LoopbackClient(base, "127.0.0.1").request("GET", path)[0]
+    return status, time.monotonic() - started
+
+
+def metrics(base: str) -> str:
+    client = LoopbackClient(base, "127.0.0.1")
+    status, _, text = client.request("GET", "/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert status == 200
+    return text
+
+
+def test_the_cognito_cap_follows_the_threads_gunicorn_runs_whatever_its_command_line_says(
+    stand_in: StandIn, tmp_path: Path
+) -> None:
+    # An operator's own command line: 8 threads, and no SIGNUP_THREADS to tell the app.
+    env = app_env(
+        stand_in, SIGNUP_WORKERS="1", SIGNUP_METRICS_TOKEN=TOKEN, COGNITO_READ_TIMEOUT="8", COGNITO_MAX_ATTEMPTS="1"
+    )
+    assert "SIGNUP_THREADS" not in env and "SIGNUP_THREADS" not in os.environ
+    instance = Instance(env, tmp_path / "a.log", arguments=("--threads", "8"))
+    assert stand_in.handle is not None
+    with running(instance):
+        assert f"signup_cognito_max_in_flight {6:.1f}" in metrics(instance.url)  # three quarters of 8
+        stand_in.handle.set_latency(5000)
+        with ThreadPoolExecutor(32) as browsers:
+            waiting = [browsers.submit(sign_up, instance.url, f"many-{n}@example.com") for n in range(32)]
+            time.sleep(1.5)  # every sign-up posted: 6 wait on Cognito, the others were refused at once
+            answers = {path: [timed_get(instance.url, path) for _ in range(5)] for path in ("/healthz", "/signup")}
+            outcomes = [future.result(timeout=60) for future in waiting]
+    print(f"gunicorn --threads 8, 32 sign-ups, Cognito 5 s: {answers}, outcomes {sorted(set(outcomes))}")
+    assert {status for path in answers for status, _ in answers[path]} == {200}
+    assert max(seconds for path in answers for _, seconds in answers[path]) < 1
+    assert outcomes.count((302, 200)) <= 6 and outcomes.count((503, 0)) >= 20
+    assert "WORKER TIMEOUT" not in instance.log.read_text()
+
+
+def test_a_flood_of_readiness_checks_takes_no_thread_from_pages_and_asks_cognito_once_at_a_time(
+    stand_in: StandIn, tmp_path: Path
+) -> None:
+    env = app_env(stand_in, SIGNUP_WORKERS="1", SIGNUP_THREADS="8")
+    instance = Instance(env, tmp_path / "a.log")
+    assert stand_in.handle is not None
+    with running(instance):
+        before = sum(n for call, n in stand_in.handle.stats()["calls"].items() if call.startswith("ConfirmSignUp"))
+        stand_in.handle.set_latency(5000)
+        time.sleep(Readiness.REFRESH_AFTER)  # the start-up check's result is due for a refresh
+        stop = threading.Event()
+        readiness: list[tuple[int, float]] = []
+
+        def check() -> None:  # one balancer (or attacker) of 40, each asking 20 times a second
+            while not stop.wait(0.05):
+                readiness.append(timed_get(instance.url, "/readyz"))
+
+        with ThreadPoolExecutor(40) as balancers:
+            flood = [balancers.submit(check) for _ in range(40)]
+            time.sleep(0.5)
+            pages = [timed_get(instance.url, path) for _ in range(15) for path in ("/signup", "/healthz")]
+            time.sleep(6)
+            stop.set()
+            for future in flood:
+                future.result(timeout=30)
+        during = sum(n for call, n in stand_in.handle.stats()["calls"].items() if call.startswith("ConfirmSignUp"))
+    p99 = {
+        name: statistics.quantiles([s for _, s in times], n=100)[98]
+        for name, times in (("pages", pages), ("readyz", readiness))
+    }
+    print(f"{len(readiness)} /readyz in 6.5 s, {during - before} reached Cognito; p99 {p99}")
+    assert {status for status, _ in pages} == {200}
+    assert max(p99.values()) < 0.5  # the bound in docs/deploy.md, as for a slow Cognito alone
+    assert during - before <= 2  # one check in flight at a time, each waiting 5 s on Cognito
+    assert {status for status, _ in readiness} == {200, 503}  # ready from the last check, then "not answering"
+    assert "Connection pool is full" not in instance.log.read_text()
 
 
 def test_cognito_down_keeps_the_form_and_service_returns_within_seconds_after(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ from app import create_app
 from app.errors import ConfigError
 
 from .conftest import SIGNUP, StrictStubber, app_with, base_env, csrf_token
+from .servers import LoopbackClient, gunicorn
 
 PARENT = "https://shop.example.com"
 
@@ -67,6 +69,27 @@ def test_the_ip_sent_to_cognito_follows_the_trusted_hops(
         environ_base=environ,
     )
     assert sent["UserContextData"]["IpAddress"] == seen
+
+
+@pytest.mark.servers
+@pytest.mark.parametrize(
+    ("proxies", "headers", "secure"),
+    [
+        ("", {"X-Forwarded-Proto": "https"}, False),  # no proxy: a local client cannot claim https either
+        ("", {"X-Forwarded-Ssl": "on", "X-Forwarded-Protocol": "ssl"}, False),
+        ("1", {"X-Forwarded-Proto": "https"}, True),  # the balancer ended TLS
+        ("1", {"X-Forwarded-Proto": "http", "X-Forwarded-Ssl": "on"}, False),  # a client's own header, passed on
+    ],
+)
+def test_under_gunicorn_forwarded_headers_count_only_from_the_trusted_proxies(
+    tmp_path: Path, proxies: str, headers: dict[str, str], secure: bool
+) -> None:
+    with gunicorn(base_env(SIGNUP_TRUSTED_PROXIES=proxies), tmp_path / "app.log") as port:
+        status, answer, _ = LoopbackClient(f"http://127.0.0.1:{port}", "127.0.0.1").request(
+            "GET", "/signup", headers=headers
+        )
+    assert status == 200
+    assert ("Strict-Transport-Security" in answer) is secure
 
 
 def confirmed_in_frame(stubber: StrictStubber, success_url: str, framed: bool) -> Any:

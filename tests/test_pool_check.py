@@ -115,7 +115,125 @@ def test_an_invalid_declaration_or_an_unknown_pool_exits_1(
     )
     assert "'shoe_size' is not a standard Cognito attribute" in capsys.readouterr().out
     status, report = check("us-east-1_Missing1", "nope", cognito_endpoint, capsys)
-    assert status == 1 and "cannot read user pool" in report
+    assert status == 1 and "user pool us-east-1_Missing1 was not found in us-east-1" in report
+
+
+def wrong(local: emulator.LocalPool, **changed: str) -> list[str]:
+    """The pool check's arguments for the local pool, with some of them changed."""
+    given = {
+        "pool": local.pool_id,
+        "client": local.client_id,
+        "region": emulator.REGION,
+        "endpoint-url": local.endpoint,
+    }
+    given |= {name.replace("_", "-"): value for name, value in changed.items()}
+    return ["--config", str(SAMPLE)] + [word for name, value in given.items() for word in (f"--{name}", value)]
+
+
+@pytest.mark.parametrize(
+    ("changed", "expected"),
+    [
+        (
+            {"pool": "us-east-1_Missing1"},
+            "✗ user pool us-east-1_Missing1 was not found in us-east-1 (--pool, COGNITO_USER_POOL_ID): check the id",
+        ),
+        ({"client": "nosuchclient"}, "✗ app client nosuchclient was not found in user pool {pool} (--client, "),
+        (
+            {"sign_in_client": "nosuchsite"},
+            "✗ app client nosuchsite was not found in user pool {pool} (--sign-in-client",
+        ),
+        (
+            {"pool": "eu-west-1_AbC123"},
+            "✗ user pool eu-west-1_AbC123 is in eu-west-1, but the region is us-east-1 (--region, COGNITO_REGION): "
+            "set it to eu-west-1",
+        ),
+        (
+            {"endpoint_url": "http://127.0.0.1:9"},
+            "✗ cannot reach http://127.0.0.1:9 (EndpointConnectionError): check --region (COGNITO_REGION), "
+            "--endpoint-url (COGNITO_ENDPOINT_URL) and the network",
+        ),
+    ],
+)
+def test_the_check_says_exactly_what_was_not_found(
+    admin: Any, local_pool: emulator.LocalPool, capsys: pytest.CaptureFixture[str], changed: dict, expected: str
+) -> None:
+    status = poolcheck.main(wrong(local_pool, **changed), env={})
+    report = capsys.readouterr().out
+    assert status == 1
+    assert expected.format(pool=local_pool.pool_id) in report, report
+    assert "IAM" not in report and "None" not in report
+
+
+def test_credentials_that_are_missing_or_refused_are_named_as_such(
+    local_pool: emulator.LocalPool, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIANOTAKEY")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-a-secret")
+    assert poolcheck.main(wrong(local_pool), env={}) == 1
+    assert "✗ AWS refused the credentials (UnrecognizedClientException: " in capsys.readouterr().out
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    assert poolcheck.main(wrong(local_pool), env={}) == 1
+    assert "✗ no AWS credentials found: the check needs IAM credentials allowed cognito-idp:DescribeUserPool" in (
+        capsys.readouterr().out
+    )
+
+
+def test_a_policy_that_denies_the_describe_calls_is_named(capsys: pytest.CaptureFixture[str]) -> None:
+    cognito = boto3.client("cognito-idp", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
+    with StrictStubber(cognito) as stub:
+        stub.add_client_error(
+            "describe_user_pool", "AccessDeniedException", "User: arn:aws:iam::1:user/ci is not authorized"
+        )
+        argv = ["--config", str(SAMPLE), "--pool", "eu-west-1_Pool1", "--client", "c", "--region", "eu-west-1"]
+        assert poolcheck.main(argv, env={}, cognito=cognito) == 1
+    assert "✗ AWS refused the credentials (AccessDeniedException: User: arn:aws:iam::1:user/ci is not" in (
+        capsys.readouterr().out
+    )
+
+
+def test_missing_arguments_are_named_with_their_environment_variables(capsys: pytest.CaptureFixture[str]) -> None:
+    assert poolcheck.main([], env={}) == 1
+    assert capsys.readouterr().err == (
+        "Missing: --config (SIGNUP_CONFIG), --pool (COGNITO_USER_POOL_ID), --client (COGNITO_CLIENT_ID), "
+        "--region (COGNITO_REGION): give the argument or set the variable\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("secret", "status", "expected"),
+    [
+        ("right", 0, "✓ user pool"),
+        (None, 0, "· COGNITO_CLIENT_SECRET is not set here, so the secret was not checked"),
+        ("w" * 52, 1, "✗ COGNITO_CLIENT_SECRET wrong: it is not app client {client}'s secret: copy it again"),
+    ],
+)
+def test_the_client_secret_is_checked_as_the_app_checks_it_at_start_up(
+    admin: Any,
+    local_pool: emulator.LocalPool,
+    capsys: pytest.CaptureFixture[str],
+    *,
+    secret: str | None,
+    status: int,
+    expected: str,
+) -> None:
+    env = {"COGNITO_CLIENT_SECRET": local_pool.client_secret if secret == "right" else secret or ""}
+    assert poolcheck.main(wrong(local_pool), env=env) == status
+    report = capsys.readouterr().out
+    assert expected.format(client=local_pool.client_id) in report, report
+    assert ("secret was not checked" in report) is (secret is None)
+
+
+def test_a_secret_for_a_client_without_one_is_a_difference(
+    admin: Any, local_pool: emulator.LocalPool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bare = admin.create_user_pool_client(UserPoolId=local_pool.pool_id, ClientName="bare")["UserPoolClient"]
+    argv = wrong(local_pool, client=bare["ClientId"])
+    assert poolcheck.main(argv, env={"COGNITO_CLIENT_SECRET": "s" * 52}) == 1
+    assert "✗ COGNITO_CLIENT_SECRET set, but the app client has none: unset it" in capsys.readouterr().out
 
 
 def test_it_runs_as_a_command(cognito_endpoint: str) -> None:
@@ -253,17 +371,19 @@ def test_the_pool_is_checked_for_the_chosen_way_to_finish_signed_in(
     [
         (OAUTH, "https://www.example.com/cb", []),
         (OAUTH, "https://evil.example/cb", ["is not among app client site's callback URLs"]),
+        (OAUTH, None, ["SIGNUP_SIGN_IN_REDIRECT_URI (--redirect-uri) is not set: the hand-off needs the site's"]),
         ({**OAUTH, "AllowedOAuthFlows": ["implicit"]}, "https://www.example.com/cb", ["authorization code grant"]),
     ],
 )
 def test_the_hand_off_needs_the_code_flow_and_the_callback_on_the_sign_in_client(
-    sign_in_client: dict[str, Any], redirect_uri: str, found: list[str]
+    sign_in_client: dict[str, Any], redirect_uri: str | None, found: list[str]
 ) -> None:
     problems = poolcheck.sign_in_problems(
         "hand-off", WITH_PASSWORD, pool={}, client={}, sign_in_client=sign_in_client, redirect_uri=redirect_uri
     )
     assert [any(words in p for p in problems) for words in found] == [True] * len(found)
     assert len(problems) == len(found)
+    assert not [p for p in problems if "None" in p]
 
 
 def test_the_command_checks_the_sign_in_client_the_site_uses(

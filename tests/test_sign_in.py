@@ -170,10 +170,7 @@ def test_inside_a_frame_the_hand_off_opens_in_the_top_window(
             chromium(playwright, tmp_path / "p") as browser,
         ):
             tab = browser.new_page()
-            tab.goto(f"http://127.0.0.1:{parent_port}/")
-            frame = tab.frame_locator("#signup")
-            fill_signup(frame, "framed-handoff@example.com")
-            enter_code(frame, emulator.LOCAL_CODE)
+            frame = confirmed_in_frame(tab, f"http://127.0.0.1:{parent_port}/", "#signup", "framed-handoff@example.com")
             sign_in = frame.get_by_role("link", name="Sign in")
             expect(sign_in).to_have_attribute("target", "_top")
             messages = [m["data"] for m in tab.evaluate("window.received") if isinstance(m["data"], dict)]
@@ -181,6 +178,31 @@ def test_inside_a_frame_the_hand_off_opens_in_the_top_window(
             assert confirmed["signInUrl"].startswith(f"{local_pool.endpoint}/oauth2/authorize?")
             sign_in.click()
             tab.wait_for_url(f"{local_pool.endpoint}/oauth2/authorize**")
+
+
+def test_the_embed_snippet_takes_the_whole_page_on_to_managed_login(
+    playwright: Any, local_pool: emulator.LocalPool, site: Site, tmp_path: Path
+) -> None:
+    parent_port = emulator.free_port()
+    parent = f"http://127.0.0.1:{parent_port}"
+    env = hand_off_env(local_pool, site, SIGNUP_FRAME_ANCESTORS=parent)
+    demo = (ROOT / "local" / "demo.html").read_text()  # the snippet of docs/embedding.md, as it is there
+    with gunicorn(env, tmp_path / "app.log") as port:
+        html = demo.replace("{app}", f"http://localhost:{port}").replace("{parent}", parent)
+        with serve(page(html), port=parent_port), chromium(playwright, tmp_path / "p") as browser:
+            tab = browser.new_page()
+            confirmed_in_frame(tab, f"{parent}/", "#cognito-signup", "snippet@example.com")
+            tab.wait_for_url(f"{local_pool.endpoint}/oauth2/authorize**")  # the top window, not the frame
+            assert parse_qs(urlsplit(tab.url).query)["login_hint"] == ["snippet@example.com"]
+
+
+def confirmed_in_frame(tab: Any, parent: str, frame: str, email: str) -> Any:
+    """On the parent page, sign up in its frame and enter the code; the frame."""
+    tab.goto(parent)
+    inside = tab.frame_locator(frame)
+    fill_signup(inside, email)
+    enter_code(inside, emulator.LOCAL_CODE)
+    return inside
 
 
 def fill_signup(page: Any, email: str) -> None:

@@ -6,6 +6,9 @@ sign-up form that fills in and fixes that email address, and sends a pre sign-up
 SECRET_KEY (an HMAC, itsdangerous), so nobody can change it, and any key in SECRET_KEY_FALLBACKS
 still opens links made before a rotation. A declaration with `invitation_required = true` accepts
 sign-ups through such links only.
+
+The command runs from app/invite/__main__.py: the app's own package imports this module (its
+views open invitations), so running this very file as `-m` would load it twice.
 """
 
 from __future__ import annotations
@@ -119,7 +122,3 @@ def main(argv: list[str] | None = None, env: Mapping[str, str] = os.environ) -> 
     token = Invitations(secret_key, tuple(env.get("SECRET_KEY_FALLBACKS", "").split())).make(email, lifetime, data)
     print(f"{args.url.rstrip('/')}/signup?{urlencode({'invite': token})}")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
