@@ -58,6 +58,11 @@ def create_app(environ: Mapping[str, str] | None = None, *, cognito_client: Any 
     Babel(app, locale_selector=i18n.select_locale)
     for text in untranslated(declaration, app.config["LANGUAGES"]):
         app.logger.warning("Declared text without a translation: %s", text)
+    if not (settings.sign_in_url or settings.sign_in.domain):
+        app.logger.warning(
+            "Neither SIGNUP_SIGN_IN_URL nor the hand-off to Managed Login (COGNITO_DOMAIN) is set: the pages "
+            "cannot offer a person who has an account, or has just made one, a way to sign in"
+        )
 
     app.extensions["signup"] = build_components(settings, declaration, cognito_client)
 

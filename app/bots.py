@@ -1,9 +1,10 @@
 """Bot checks on the sign-up form, made before anything reaches Cognito.
 
-A hidden field that people never see but form-filling bots do (the honeypot), a minimum time
-between showing the form and receiving it (read from the form's signed token), and optionally a
-CAPTCHA verified on the server. People see none of this unless they are unusually quick, and then
-they just send again: the form comes back with everything they typed.
+A hidden field that people never see but form-filling bots do (the honeypot), the time between
+showing the form and receiving it (read from the form's signed token), and optionally a CAPTCHA
+verified on the server. People see none of this: a form sent quicker than a person types (a
+password manager that fills and sends it) is never refused for that alone; it only counts double
+against the sign-ups allowed from its address (app.steps), where bots sending at once meet the limit.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from urllib.parse import urlencode
 import urllib3
 
 from app.errors import InvalidInput, ServiceUnavailable
+from app.metrics import BOT_SIGNALS
 
 log = logging.getLogger(__name__)
 
@@ -87,16 +89,19 @@ class BotGuard:
         self._min_fill_seconds = min_fill_seconds
         self.captcha = captcha
 
-    def check(self, honeypot: str, seconds_open: float, captcha_response: str, ip_address: str) -> None:
-        """Raise InvalidInput (or ServiceUnavailable) unless the sign-up looks like a person's.
+    def check(self, honeypot: str, seconds_open: float, captcha_response: str, ip_address: str) -> bool:
+        """Raise InvalidInput (or ServiceUnavailable) unless the sign-up looks like a person's; True
+        when it came quicker than a person types, a signal that counts with the others.
 
         `seconds_open` is how long the form was open, from its signed token (app.csrf).
         """
         if honeypot:
             log.info("Sign-up refused: the hidden field was filled in")
             raise InvalidInput("bot_refused", code="BotCheck")
-        if seconds_open < self._min_fill_seconds:
-            log.info("Sign-up refused: sent %.1f s after the form was shown", seconds_open)
-            raise InvalidInput("too_fast", code="TooFast")
         if self.captcha is not None and not (captcha_response and self.captcha.verify(captcha_response, ip_address)):
             raise InvalidInput("captcha_missing", code="Captcha")
+        quick = seconds_open < self._min_fill_seconds
+        if quick:
+            log.info("Sign-up sent %.1f s after the form was shown: counted double against its address", seconds_open)
+            BOT_SIGNALS.labels("quick").inc()
+        return quick

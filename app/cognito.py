@@ -13,6 +13,7 @@ import base64
 import hashlib
 import hmac
 import logging
+import re
 import secrets
 import threading
 import time
@@ -488,6 +489,13 @@ def translate_error(operation: str, err: ClientError) -> SignupError:
         field = _invalid_parameter_field(message)
         if field is not None:
             return InvalidInput("bad_format", field, code=code)
+        refused = _SCHEMA_REFUSAL.search(message)
+        if refused:
+            # "Attributes did not conform to the schema: given_name: The attribute is required":
+            # the field it names says so (a pool stricter than the declaration, or only spaces typed).
+            name, reason = refused.groups()
+            key = "attribute_required" if "required" in reason.lower() else "bad_format"
+            return InvalidInput(key, name, code=code)
     if code == "UserLambdaValidationException":
         # The message comes from the site owner's own trigger, written for their users.
         return InvalidInput("not_accepted", code=code, detail=_lambda_message(message))
@@ -509,6 +517,11 @@ def translate_error(operation: str, err: ClientError) -> SignupError:
         err.response.get("reasonCode", "-"),
     )
     return ServiceUnavailable("unavailable", code=code)
+
+
+# An attribute the pool refused, named in the message (not an attribute the pool lacks: that one is
+# "Type for attribute {custom:x} could not be determined", the operator's to fix).
+_SCHEMA_REFUSAL = re.compile(r"did not conform to the schema: ([\w:.-]{1,32}): (.{1,200})")
 
 
 def _invalid_parameter_field(message: str) -> str | None:

@@ -7,14 +7,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, current_app, url_for
 from markupsafe import Markup
 
 from app import theme
 from app.bots import BotGuard, Captcha
 from app.cognito import CognitoSignup, create_client
 from app.csrf import FORM_MAX_AGE, FormTokens
-from app.flow import FlowSeal
+from app.drafts import DraftSeal
+from app.flow import ROUTE_OF_KIND, FlowSeal
 from app.forms import FormClasses, build_forms
 from app.invite import Invitations
 from app.model import Declaration
@@ -36,6 +37,7 @@ class Components:
     steps: Steps
     pages: Pages
     flows: FlowSeal
+    drafts: DraftSeal
     invitations: Invitations
     guard: BotGuard
     theme_css: str
@@ -74,6 +76,9 @@ def build_components(settings: Settings, declaration: Declaration, cognito_clien
         check_deliverability=settings.check_email_deliverability,
     )
     css = theme.stylesheet(settings.theme)
+    flows = FlowSeal(
+        settings.secret_key, settings.secret_key_fallbacks, pad_to=256 if settings.hide_existing_users else 1
+    )
     return Components(
         settings=settings,
         declaration=declaration,
@@ -90,11 +95,12 @@ def build_components(settings: Settings, declaration: Declaration, cognito_clien
             replace_unconfirmed=settings.replace_unconfirmed,
             sign_in_at_once=settings.sign_in.mode == SignInMode.IMMEDIATE,
             auth_session_seconds=settings.sign_in.auth_session_seconds,
+            page_address=lambda flow: url_for(ROUTE_OF_KIND[flow.kind], flow=flows.seal(flow), _external=True),
+            site_name=settings.site_name,
         ),
         pages=Pages(declaration, settings, forms, tokens),
-        flows=FlowSeal(
-            settings.secret_key, settings.secret_key_fallbacks, pad_to=256 if settings.hide_existing_users else 1
-        ),
+        flows=flows,
+        drafts=DraftSeal(settings.secret_key, settings.secret_key_fallbacks),
         invitations=Invitations(settings.secret_key, settings.secret_key_fallbacks),
         guard=guard,
         theme_css=css,

@@ -35,6 +35,7 @@ _CUSTOM_NAME = re.compile(r"[\w.:-]{1,20}", re.ASCII)
 _TOP_KEYS = {
     "username",
     "password",
+    "confirm_password",
     "password_policy",
     "attributes",
     "client_metadata",
@@ -68,7 +69,10 @@ _ATTRIBUTE_KEYS = {
     "pattern",
     "choices",
     "default",
+    "autocomplete",
 }
+# The browser's autofill hints (HTML's autocomplete tokens), with section-/shipping-/billing- prefixes.
+_AUTOCOMPLETE = re.compile(r"(section-[\w-]+ )?((shipping|billing) )?[a-z][a-z0-9-]*|off")
 
 
 def load_declaration(path: str | Path) -> Declaration:
@@ -101,6 +105,10 @@ def parse_declaration(data: Mapping[str, Any], source: str = "declaration") -> D
     if not isinstance(password, bool):
         problem("password must be true or false")
         password = True
+    confirm_password = data.get("confirm_password", False)
+    if not isinstance(confirm_password, bool):
+        problem("confirm_password must be true or false")
+        confirm_password = False
     policy = _parse_policy(data.get("password_policy", {}), problem)
     attributes = _parse_attributes(data.get("attributes", []), problem)
     if username != "username" and not any(a.name == username for a in attributes):
@@ -141,6 +149,7 @@ def parse_declaration(data: Mapping[str, Any], source: str = "declaration") -> D
     return Declaration(
         username=username,
         password=password,
+        confirm_password=confirm_password,
         password_policy=policy,
         attributes=attributes,
         client_metadata=client_metadata,
@@ -384,6 +393,11 @@ def _common(name: str, attribute_type: AttributeType, kind: Kind, entry: Mapping
         problem(f"attribute {name!r}: required must be true or false")
         required = False
 
+    autocomplete = entry.get("autocomplete")
+    if autocomplete is not None and not (isinstance(autocomplete, str) and _AUTOCOMPLETE.fullmatch(autocomplete)):
+        problem(f"attribute {name!r}: autocomplete must be an autofill token such as 'organization'")
+        autocomplete = None
+
     default: str | int | bool | None = entry.get("default")
     if default is not None and (type(default) is not TYPES[attribute_type].default):
         problem(f"attribute {name!r}: default must be a {attribute_type}")
@@ -406,6 +420,7 @@ def _common(name: str, attribute_type: AttributeType, kind: Kind, entry: Mapping
         choices=tuple(choices),
         choice_labels=choice_labels,
         default=default,
+        autocomplete=autocomplete,
     )
 
 

@@ -13,7 +13,7 @@ from babel import Locale
 from babel.lists import format_list
 from email_validator import EmailNotValidError, validate_email
 from flask import request
-from flask_babel import LazyString, get_locale, gettext
+from flask_babel import LazyString, get_locale, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, DateTimeLocalField, Field, IntegerField
@@ -21,7 +21,50 @@ from wtforms.validators import StopValidation, ValidationError
 
 from app.i18n import DEFAULT
 
-TOO_LONG = _l("This is too long. Use at most %(max)d characters.")
+
+class Present:
+    """A required value, checked once the spaces around it are gone: a first name of only spaces is
+    no first name, and says so on its field (WTForms' InputRequired looks at the raw text)."""
+
+    def __init__(self, message: Any) -> None:
+        self.message = message
+        self.field_flags = {"required": True}
+
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        data = field.data
+        if data is None or (isinstance(data, str) and not data.strip()):
+            field.errors[:] = []
+            raise StopValidation(self.message)
+
+
+class Characters:
+    """At most (and at least) so many characters, counted after the spaces around them are gone.
+
+    Unlike WTForms' Length it gives the input no `maxlength`: a browser cuts what is pasted past it
+    without a word. Here an over-long value comes back whole, saying by how much it is over, and
+    the page script counts as the person types (GOV.UK's character count).
+    """
+
+    def __init__(self, maximum: int, minimum: int | None = None) -> None:
+        self.maximum = maximum
+        self.minimum = minimum
+
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        length = len(field.data or "")
+        if length > self.maximum:
+            raise ValidationError(too_long(self.maximum, length))
+        if self.minimum and 0 < length < self.minimum:
+            raise ValidationError(_l("Use at least %(low)d characters.", low=self.minimum))
+
+
+def too_long(maximum: int, length: int) -> str:
+    """'Use at most 64 characters. You have 16 too many.'"""
+    return ngettext(
+        "Use at most %(max)d characters. You have %(num)d character too many.",
+        "Use at most %(max)d characters. You have %(num)d characters too many.",
+        length - maximum,
+        max=maximum,
+    )
 
 
 def localized(text: Mapping[str, str], builtin: Any = None) -> LazyString:
@@ -90,15 +133,16 @@ class PhoneNumber:
     def __call__(self, form: FlaskForm, field: Field) -> None:
         if not field.data:
             return
-        # The page script's country list, when there is one, says where a local number belongs.
-        chosen = request.form.get(f"{field.name}_region", "")
+        # The page script's country list, when there is one, says where a local number belongs (in
+        # the post, or in the draft the page was shown again from: app.forms.refill).
+        chosen = getattr(form, "posted", request.form).get(f"{field.name}_region", "")
         region = chosen if chosen in phonenumbers.SUPPORTED_REGIONS else self.default_region
         try:
             number = phonenumbers.parse(field.data, region)
         except phonenumbers.NumberParseException:
             number = None
         if number is None or not phonenumbers.is_valid_number(number):
-            raise ValidationError(_l("Enter a phone number with its country code, like +44 7700 900123."))
+            raise ValidationError(_l("Enter a phone number with its country code, like +44 7400 123456."))
         if self.allowed_regions and phonenumbers.region_code_for_number(number) not in self.allowed_regions:
             territories = Locale.parse(str(get_locale())).territories
             names = format_list([territories.get(r, r) for r in self.allowed_regions], locale=get_locale())
@@ -153,9 +197,3 @@ def range_message(low: int | None, high: int | None) -> Any:
     if high is not None:
         return _l("Enter a whole number of at most %(high)d.", high=high)
     return _l("Enter a whole number.")
-
-
-def length_message(low: int | None, high: int) -> Any:
-    if low:
-        return _l("Use from %(low)d to %(high)d characters.", low=low, high=high)
-    return _l("Use at most %(high)d characters.", high=high)

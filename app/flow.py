@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import Any
@@ -62,6 +63,15 @@ class Kind(StrEnum):
 
 
 CODE_PAGES = frozenset({Kind.CREATED, Kind.EXISTING, Kind.RETURNING})
+# The route that shows a Flow that waits for a code (app.views); the rest end on the done page.
+ROUTE_OF_KIND = {
+    Kind.CREATED: "signup.confirm",
+    Kind.EXISTING: "signup.confirm",
+    Kind.RETURNING: "signup.confirm",
+    Kind.FINISH: "signup.password",
+    Kind.RESET: "signup.password",
+    Kind.HIDDEN_RESET: "signup.password",
+}
 PASSWORD_PAGES = frozenset({Kind.FINISH, Kind.RESET, Kind.HIDDEN_RESET})
 END_PAGES = frozenset({Kind.READY, Kind.PASSWORD_SET, Kind.ALREADY_CONFIRMED})
 
@@ -83,6 +93,8 @@ class Flow:
     # code, which cannot be told apart: it is treated as the safe one of the two.
     kind: Kind = Kind.RETURNING
     sub: str = ""  # the account's `sub`, for a CREATED flow: a replaced account is not this one
+    # What the sign-up form held (app.drafts, no password): "Change your email address" brings it back.
+    form: Mapping[str, list[str]] = field(default_factory=dict)
     started: int = field(default=0, compare=False)  # when the flow began; kept by every seal (not sealed itself)
 
     @property
@@ -110,7 +122,7 @@ class FlowSeal:
         self, secret_key: str, fallbacks: tuple[str, ...] = (), max_age: int = MAX_AGE, *, pad_to: int = 1
     ) -> None:
         # The first key seals; every key opens.
-        self._fernet = MultiFernet([Fernet(_derive(key)) for key in (secret_key, *fallbacks)])
+        self._fernet = MultiFernet([Fernet(fernet_key(key, b"flow v1")) for key in (secret_key, *fallbacks)])
         self.max_age = max_age
         # With existing accounts hidden, every token's length is a multiple of this: a Session
         # Cognito gave a new account is not told from a hidden account's stand-in by a few characters.
@@ -149,7 +161,7 @@ def _flow(fields: Any, started: int) -> Flow:
     return Flow(**fields, started=started)
 
 
-def _derive(secret_key: str) -> bytes:
-    """A Fernet key of its own for this purpose, so a token made for something else never opens here."""
-    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"cognito-signup flow v1")
+def fernet_key(secret_key: str, purpose: bytes) -> bytes:
+    """A Fernet key of its own for each purpose, so a token made for something else never opens there."""
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"cognito-signup " + purpose)
     return base64.urlsafe_b64encode(hkdf.derive(secret_key.encode()))

@@ -17,20 +17,24 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import escape
+from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, Field, HiddenField, PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, ValidationError
+from wtforms.validators import DataRequired, EqualTo, InputRequired, ValidationError
 
 from app.bots import HONEYPOT_FIELD
 from app.csrf import FormTokens, SignedFormToken
-from app.fields import TOO_LONG, localized, strip
+from app.drafts import Draft
+from app.fields import Characters, Present, localized, strip, too_long
 from app.kinds import KINDS, STANDARD_ATTRIBUTES, FieldOptions
-from app.model import LINK, Attribute, Declaration, LocalizedText, PasswordPolicy
+from app.model import LINK, MAX_VALUE_LENGTH, Attribute, Declaration, LocalizedText, PasswordPolicy
 from app.passwords import needs, password_rules
 
 MAX_USERNAME_LENGTH = 128
 MAX_PASSWORD_LENGTH = 256
-MAX_CODE_LENGTH = 2048
+CODE_DIGITS = 6  # every code Cognito sends: sign-up, new code, new password
 MAX_ENCODED_DATA_LENGTH = 131072
+# A run of digits, maybe grouped: "123456", "123 456", "123-456".
+_DIGITS = re.compile(r"\d(?:[\s.-]?\d)*")
 _USERNAME_CATEGORIES = ("L", "M", "S", "N", "P")  # Cognito: letters, marks, symbols, numbers, punctuation
 
 
@@ -61,6 +65,19 @@ def cognito_username(form: FlaskForm, field: Field) -> None:
         raise ValidationError(_l("Use letters, numbers and punctuation only, with no spaces."))
 
 
+# The name of the language buttons (templates/base.html): a post that only asks for the page again
+# in another language, with what was typed (app.views).
+SWITCH_LANGUAGE = "switch_language"
+# What is wrong with a password, by the name app.drafts keeps it under: said again on the page a
+# refused post is redirected to, where the password itself never goes.
+PASSWORD_MESSAGES = {
+    "required": _l("Enter a password."),
+    "spaces": _l("Do not start or end the password with a space."),
+    "confirm_required": _l("Enter the password again."),
+    "mismatch": _l("The two passwords are not the same."),
+}
+
+
 class PasswordCheck:
     """The pool's password policy: one message that names everything the password still needs."""
 
@@ -74,11 +91,88 @@ class PasswordCheck:
         if missing:
             field.errors.append(needs(missing))
         if field.data != field.data.strip():
-            field.errors.append(_l("Do not start or end the password with a space."))
+            field.errors.append(PASSWORD_MESSAGES["spaces"])
 
 
-def _without_spaces(value: Any) -> Any:
-    return re.sub(r"\s+", "", value) if isinstance(value, str) else value
+def password_problems(form: FlaskForm) -> tuple[str, ...]:
+    """What is wrong with the posted password, by name (PASSWORD_MESSAGES, "needs:upper,symbol",
+    "long:300"), so that the page it goes back to can say it again without holding the password."""
+    if "password" not in form or not (form.password.errors or form.errors.get("password_confirm")):
+        return ()
+    value = form.password.data or ""
+    problems = []
+    if not value:
+        problems.append("required")
+    elif len(value) > MAX_PASSWORD_LENGTH:
+        problems.append(f"long:{len(value)}")
+    else:
+        missing = [rule.key for rule in form.password_rules if not rule.met(value)]
+        if missing:
+            problems.append("needs:" + ",".join(missing))
+        if value != value.strip():
+            problems.append("spaces")
+    if "password_confirm" in form:
+        again = form.password_confirm.data or ""
+        problems += ["confirm_required"] if not again else ["mismatch"] if again != value else []
+    return tuple(problems)
+
+
+def kept_fields(form: FlaskForm) -> list[str]:
+    """The fields a draft keeps (app.drafts): what a person typed, never a password, the form's
+    token, the honeypot or the advanced-security data; with a phone number, its country."""
+    kept = []
+    for field in form:
+        if field.type in ("CSRFTokenField", "PasswordField") or field.name in (HONEYPOT_FIELD, "encoded_data"):
+            continue
+        kept.append(field.name)
+        if field.type == "TelField":
+            kept.append(f"{field.name}_region")
+    return kept
+
+
+def refill(form_class: type[FlaskForm], draft: Draft) -> FlaskForm:
+    """A form as its draft brings it back: filled in, and, when it was refused, checked again (in
+    this page's language) and told again what was wrong with the password."""
+    posted = MultiDict([(name, value) for name, values in draft.values.items() for value in values])
+    form = form_class(formdata=posted)
+    form.prefilled = True
+    form.posted = posted  # what a check that reads more than its own field reads (a phone number's country)
+    if draft.failed:
+        for field in form:
+            if field.name in kept_fields(form):
+                field.validate(form)
+        _say_again(form, draft.password)
+    return form
+
+
+def _say_again(form: FlaskForm, problems: tuple[str, ...]) -> None:
+    for problem in problems:
+        name, _, detail = problem.partition(":")
+        if name == "needs":
+            text = needs([rule for rule in form.password_rules if rule.key in detail.split(",")])
+        elif name == "long":
+            text = too_long(MAX_PASSWORD_LENGTH, int(detail))
+        elif name in PASSWORD_MESSAGES:
+            text = PASSWORD_MESSAGES[name]
+        else:
+            continue
+        field = form.password_confirm if name in ("confirm_required", "mismatch") else form.password
+        field.errors = [*field.errors, text]
+
+
+def code_digits(value: Any) -> Any:
+    """The code in what people paste: "123-456", "123 456", or the whole line "Your code is 123456."
+    (the longest run of digits); anything without digits as it was typed, to be refused."""
+    if not isinstance(value, str):
+        return value
+    runs = [re.sub(r"\D", "", run) for run in _DIGITS.findall(value)]
+    return max(runs, key=len) if runs else value.strip()
+
+
+def six_digits(form: FlaskForm, field: Field) -> None:
+    """A code is six digits: anything else is refused here, and costs none of the tries Cognito allows."""
+    if field.data and not (field.data.isdigit() and len(field.data) == CODE_DIGITS):
+        raise ValidationError(_l("Enter the 6 digits of the code we sent you, like 123456."))
 
 
 @dataclass(frozen=True)
@@ -114,15 +208,20 @@ def build_forms(
         return _username_field(declaration, check_deliverability)
 
     def code() -> Field:
-        # Made after the username field: WTForms orders fields by when they were made.
+        # Made after the username field: WTForms orders fields by when they were made. Room for a
+        # pasted line ("Your code is 123456"), from which the digits are taken.
         return StringField(
             _l("Confirmation code"),
-            validators=[
-                InputRequired(_l("Enter the code we sent you.")),
-                Length(max=MAX_CODE_LENGTH, message=TOO_LONG),
-            ],
-            filters=[_without_spaces],
-            render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "autocapitalize": "none"},
+            description=_l("The code has 6 digits."),
+            validators=[Present(_l("Enter the code we sent you.")), six_digits],
+            filters=[code_digits],
+            render_kw={
+                "autocomplete": "one-time-code",
+                "inputmode": "numeric",
+                "autocapitalize": "none",
+                "maxlength": "64",
+                "spellcheck": "false",
+            },
         )
 
     confirm_base = _base(tokens, "confirm")
@@ -142,26 +241,29 @@ def build_forms(
 
 
 def _password_fields(declaration: Declaration) -> dict[str, Field]:
-    """A new password, checked against the pool's policy, and the same again."""
-    return {
+    """A new password, checked against the pool's policy; the same again only where the declaration
+    asks for it (`confirm_password`): by default the person shows it to check what they typed."""
+    fields = {
         "password": PasswordField(
             _l("Password"),
             validators=[
-                InputRequired(_l("Enter a password.")),
-                Length(max=MAX_PASSWORD_LENGTH, message=TOO_LONG),
+                InputRequired(PASSWORD_MESSAGES["required"]),
+                Characters(MAX_PASSWORD_LENGTH),
                 PasswordCheck(declaration.password_policy),
             ],
             render_kw={"autocomplete": "new-password"},
-        ),
-        "password_confirm": PasswordField(
+        )
+    }
+    if declaration.confirm_password:
+        fields["password_confirm"] = PasswordField(
             _l("Confirm password"),
             validators=[
-                InputRequired(_l("Enter the password again.")),
-                EqualTo("password", _l("The two passwords are not the same.")),
+                InputRequired(PASSWORD_MESSAGES["confirm_required"]),
+                EqualTo("password", PASSWORD_MESSAGES["mismatch"]),
             ],
             render_kw={"autocomplete": "new-password"},
-        ),
-    }
+        )
+    return fields
 
 
 def _signup_form(
@@ -192,11 +294,7 @@ def _username_field(declaration: Declaration, check_deliverability: bool) -> Fie
     if attribute is None:
         return StringField(
             _l("Username"),
-            validators=[
-                InputRequired(_l("Enter a username.")),
-                Length(max=MAX_USERNAME_LENGTH, message=TOO_LONG),
-                cognito_username,
-            ],
+            validators=[Present(_l("Enter a username.")), Characters(MAX_USERNAME_LENGTH), cognito_username],
             filters=[strip],
             render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"},
         )
@@ -228,8 +326,10 @@ def _attribute_field(attribute: Attribute, declaration: Declaration, check_deliv
         "default": attribute.default,
         "render_kw": {},
     }
-    if standard and standard.autocomplete:
-        common["render_kw"]["autocomplete"] = standard.autocomplete
+    if attribute.autocomplete or (standard and standard.autocomplete):
+        common["render_kw"]["autocomplete"] = attribute.autocomplete or standard.autocomplete  # type: ignore[union-attr]
+    if attribute.max_length < MAX_VALUE_LENGTH and KINDS[attribute.kind].counted:
+        common["render_kw"]["data-maxlength"] = str(attribute.max_length)  # the page counts what is typed
     options = FieldOptions(
         declaration.default_phone_region, declaration.allowed_phone_regions, check_deliverability=check_deliverability
     )

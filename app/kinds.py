@@ -22,17 +22,18 @@ from babel import Locale
 from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, Field, SelectChoice, SelectField, StringField, TelField, URLField
-from wtforms.validators import URL, AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import URL, AnyOf, DataRequired, NumberRange, Optional, Regexp
 from wtforms.widgets import TextInput
 
 from app.fields import (
+    Characters,
     DateTimeField,
     DayField,
     EmailAddress,
     PerLanguage,
     PhoneNumber,
+    Present,
     WholeNumberField,
-    length_message,
     localized,
     range_message,
     strip,
@@ -90,10 +91,12 @@ class KindRule:
     to_cognito: Callable[[Any], str | None]
     # What a required field of this kind left empty says, naming it by its label.
     required: Callable[[Any], Any]
+    # Whether the page counts the characters typed against a declared max_length (typed text).
+    counted: bool = False
 
 
 def _presence(attribute: Attribute, required: Any) -> Callable[..., None]:
-    return InputRequired(required) if attribute.required else Optional()
+    return Present(required) if attribute.required else Optional()
 
 
 def _typed_text(
@@ -102,14 +105,7 @@ def _typed_text(
     """A field of typed text: present, not too long, the declared pattern, then the kind's own `check`."""
 
     def make(attribute: Attribute, options: FieldOptions, required: Any, common: dict[str, Any]) -> Field:
-        validators = [
-            _presence(attribute, required),
-            Length(
-                min=attribute.min_length or -1,
-                max=attribute.max_length,
-                message=length_message(attribute.min_length, attribute.max_length),
-            ),
-        ]
+        validators = [_presence(attribute, required), Characters(attribute.max_length, attribute.min_length)]
         if attribute.pattern:
             validators.append(Regexp(rf"(?:{attribute.pattern})\Z", message=_l("Check the format of this value.")))
         if check is not None:
@@ -184,7 +180,7 @@ def _enter(label: Any) -> Any:
 
 
 KINDS: dict[Kind, KindRule] = {
-    Kind.TEXT: KindRule(AttributeType.STRING, _typed_text(StringField), _as_text, _enter),
+    Kind.TEXT: KindRule(AttributeType.STRING, _typed_text(StringField), _as_text, _enter, counted=True),
     Kind.EMAIL: KindRule(
         AttributeType.STRING,
         _typed_text(
@@ -195,6 +191,7 @@ KINDS: dict[Kind, KindRule] = {
         ),
         _as_text,
         _enter,
+        counted=True,
     ),
     Kind.PHONE: KindRule(AttributeType.STRING, _phone, _as_text, _enter),
     Kind.URL: KindRule(

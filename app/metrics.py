@@ -38,6 +38,9 @@ SIGN_OUTS = Counter(
     "signup_sign_outs_total", "Other sessions signed out after a new password: signed_out or not_possible", ["outcome"]
 )
 SIGN_INS = Counter("signup_sign_ins_total", "Immediate sign-ins after confirmation, by outcome", ["outcome"])
+BOT_SIGNALS = Counter(
+    "signup_bot_signals_total", "Sign-ups that looked automated but were let through, by signal: quick", ["signal"]
+)
 RATE_LIMITED = Counter("signup_rate_limited_total", "Requests refused by a rate limit, by rule", ["rule"])
 COGNITO_IN_FLIGHT = Gauge(
     "signup_cognito_calls_in_flight", "Calls waiting on Cognito now, summed over workers", multiprocess_mode="livesum"

@@ -50,6 +50,7 @@ class Attribute:
     choices: tuple[str, ...] = ()
     choice_labels: Mapping[str, LocalizedText] = field(default_factory=dict)  # by value; the value itself if none
     default: str | int | bool | None = None
+    autocomplete: str | None = None  # the browser's autofill hint, over the standard attribute's own
 
     @property
     def type(self) -> AttributeType:
@@ -97,6 +98,7 @@ class Declaration:
 
     username: UsernameMode = "username"
     password: bool = True  # False: no password (a pool with passwordless sign-in)
+    confirm_password: bool = False  # True: the password typed twice, instead of shown on request
     password_policy: PasswordPolicy = field(default_factory=PasswordPolicy)
     attributes: tuple[Attribute, ...] = ()
     client_metadata: Mapping[str, str] = field(default_factory=dict)

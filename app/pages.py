@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import render_template, request, url_for
+from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_wtf import FlaskForm
-from wtforms.widgets import PasswordInput
 
 from app import messages
 from app.cognito import Tokens
@@ -29,6 +28,7 @@ from app.i18n import select_locale
 from app.invite import Invitation
 from app.model import Declaration, field_name
 from app.settings import Settings
+from app.signin import hand_off_url
 from app.signup_request import SignupRequest
 
 PageResponse = tuple[str, int, dict[str, str]]
@@ -58,17 +58,20 @@ class Pages:
         self._kept: dict[tuple[str, str | None], KeptPage] = {}
 
     def signup(
-        self, req: SignupRequest, form: FlaskForm, error: SignupError | None = None, *, ways_on: WaysOn | None = None
+        self,
+        req: SignupRequest,
+        form: FlaskForm,
+        error: SignupError | None = None,
+        *,
+        refused: bool = False,
+        ways_on: WaysOn | None = None,
     ) -> PageResponse:
-        """The sign-up form, empty or with what went wrong. Whatever was typed stays, but passwords:
-        WTForms never echoes them, except after the too-fast check, where sending again is all it takes.
+        """The sign-up form, empty or with what went wrong. Whatever was typed stays, but passwords,
+        which never reach a page (the page script keeps them in the browser).
 
         With an invitation, its email address is filled in and cannot be changed. Where sign-up needs
         an invitation, a visit without a usable one gets the page without the form, saying why.
         """
-        if error is not None and error.code == "TooFast" and "password" in form:
-            for name in ("password", "password_confirm"):
-                form[name].widget = PasswordInput(hide_value=False)
         if error is not None and error.message == "username_exists" and ways_on is not None:
             form.username.ways_on = _existing_account(ways_on)
         email = self._email_field(form)
@@ -82,7 +85,16 @@ class Pages:
         closed = required and req.invitation is None
         if closed and not notice:
             notice = messages.text("invitation_needed")
-        return self.form_page("signup.html", form, error, links_to="signup.signup", notice=notice, closed=closed)
+        return self.form_page(
+            "signup.html",
+            form,
+            error,
+            refused=refused,
+            links_to="signup.signup",
+            notice=notice,
+            closed=closed,
+            sign_in=self.settings.sign_in_url or hand_off_url(self.settings.sign_in, "", req.carried.state),
+        )
 
     def kept_signup(self, req: SignupRequest, query: Mapping[str, str]) -> tuple[bytes, int, dict[str, str]] | None:
         """The sign-up page as most visitors first see it, rendered once per language and kept; None
@@ -134,15 +146,17 @@ class Pages:
         form: FlaskForm,
         error: SignupError | None = None,
         *,
+        refused: bool = False,
         sealed: str | None,
         resend_wait: int,
         ways_on: WaysOn,
+        change: str | None = None,
     ) -> PageResponse:
         """The code page for the request's Flow, or the returning person's form (username and code) without one.
 
         `sealed` is the Flow as this page's links keep it (without its one-off notice and event);
         `resend_wait` how long before a new code may be asked for; `ways_on` where a person with
-        no code may go on to.
+        no code may go on to; `change` the sign-up form filled in again, to change the address.
         """
         flow = req.flow
         notice = flow.notice if flow else req.flow_problem
@@ -155,7 +169,10 @@ class Pages:
             "confirm.html",
             form,
             error,
+            refused=refused,
             links_to="signup.confirm",
+            change=change,
+            locked=locked(error),
             wait_shown=bool(resend_wait),
             flow=flow,
             notice=messages.text(notice) if notice else None,
@@ -174,6 +191,7 @@ class Pages:
         form: FlaskForm,
         error: SignupError | None = None,
         *,
+        refused: bool = False,
         sealed: str,
         resend_wait: int,
         ways_on: WaysOn,
@@ -184,7 +202,9 @@ class Pages:
             "password.html",
             form,
             error,
+            refused=refused,
             links_to="signup.password",
+            locked=locked(error),
             wait_shown=bool(resend_wait),
             flow=flow,
             notice=messages.text(flow.notice, self.declaration.username) if flow and flow.notice else None,
@@ -194,9 +214,11 @@ class Pages:
             clean_address=url_for("signup.password", flow=sealed) if flow and flow.notice else None,
         )
 
-    def forgot(self, req: SignupRequest, form: FlaskForm, error: SignupError | None = None) -> PageResponse:
+    def forgot(
+        self, req: SignupRequest, form: FlaskForm, error: SignupError | None = None, *, refused: bool = False
+    ) -> PageResponse:
         """Forgot your password? The username, in the words of the pool's username mode."""
-        return self.form_page("forgot.html", form, error, links_to="signup.forgot")
+        return self.form_page("forgot.html", form, error, refused=refused, links_to="signup.forgot")
 
     def done(
         self, flow: Flow | None, continue_url: str | None, sign_in_url: str | None, sealed: str | None, *, forgot: str
@@ -253,17 +275,26 @@ class Pages:
         return page, {"Cache-Control": "no-store"}
 
     def form_page(
-        self, template: str, form: FlaskForm, error: SignupError | None, *, wait_shown: bool = False, **context: Any
+        self,
+        template: str,
+        form: FlaskForm,
+        error: SignupError | None,
+        *,
+        refused: bool = False,
+        wait_shown: bool = False,
+        **context: Any,
     ) -> PageResponse:
         """Render a form page with its errors and the HTTP status that fits them: any step's page.
 
-        `context` is the template's, with `links_to`, the route the page's language links lead to.
+        `refused`: the page shows a post that was refused (app.drafts), so it answers 422 while
+        anything is still wrong. `context` is the template's, with `links_to`, the route the page's
+        language links lead to.
 
         `wait_shown`: the page itself counts down the wait (the code page's resend cooldown), so a
         limit's message does not repeat it.
         """
         status, headers = 200, {}
-        if form.is_submitted():
+        if (form.is_submitted() or refused) and (form.errors or error is not None):
             status = 422
         if form.csrf_token.errors:
             # A token that is missing, expired or signed with an unknown key: the form comes back,
@@ -283,11 +314,11 @@ class Pages:
                     text = f"{text} {format_wait(retry_after)}"
             field = self._field_name(error.field)
             if field in form and field != "csrf_token":
-                form[field].errors.append(text)
+                form[field].errors = [*form[field].errors, text]  # a field shown again unchecked has none yet
             else:
                 form.form_errors.append(text)
         failed = bool(form.errors or form.form_errors)
-        return render_template(template, form=form, failed=failed, **context), status, headers
+        return render_template(template, form=form, failed=failed, switching=True, **context), status, headers
 
     def _field_name(self, field: str | None) -> str:
         """The form field an error names: an attribute, or the username it doubles as."""
@@ -296,6 +327,16 @@ class Pages:
         if field == self.declaration.username:
             return "username"
         return field_name(field)
+
+
+def locked(error: SignupError | None) -> str:
+    """When too many codes were tried: the page's "Confirm" button waits, and this says till when
+    and what works meanwhile; "" otherwise."""
+    if error is None or error.message not in ("too_many_codes", "too_many_wrong_codes"):
+        return ""
+    wait = format_wait(int(getattr(error, "retry_after", 0) or 60))
+    meanwhile = gettext("Until then, you can still ask for a new code.")
+    return f"{wait} {meanwhile}"
 
 
 def _existing_account(ways_on: WaysOn) -> list[tuple[str, str]]:

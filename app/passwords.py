@@ -15,7 +15,9 @@ from flask_babel import lazy_gettext as _l
 
 from app.model import PasswordPolicy
 
-# The characters Cognito counts as symbols in a password policy.
+# The characters Cognito counts as symbols in a password policy (its developer guide's list, and a
+# space that neither starts nor ends the password). Others, such as € or £, are allowed but count
+# as no symbol: the rule lists these, so a person who typed one sees why.
 SYMBOLS = "^$*.[]{}()?-\"!@#%&/\\,><':;|_~`+= "
 
 
@@ -45,7 +47,14 @@ def password_rules(policy: PasswordPolicy) -> tuple[Rule, ...]:
         if wanted:
             rules.append(Rule(key, needs, _contains(pattern)))
     if policy.require_symbols:
-        rules.append(Rule("symbol", _l("a symbol, such as ! ? # or @"), lambda p: any(c in SYMBOLS for c in p.strip())))
+        listed = " ".join(SYMBOLS.strip())  # the space counts too, inside a password: said, not listed
+        rules.append(
+            Rule(
+                "symbol",
+                _l("a symbol, one of %(symbols)s", symbols=listed),
+                lambda p: any(c in SYMBOLS for c in p.strip()),
+            )
+        )
     return tuple(rules)
 
 

@@ -97,6 +97,7 @@ def read_request(
     flows: FlowSeal,
     invitations: Invitations,
     ip: str,
+    language: str,
     framed: bool,
 ) -> SignupRequest:
     """Open the Flow and the invitation the address holds, and say who sent it."""
@@ -121,7 +122,7 @@ def read_request(
             invitation_problem = _INVITATION_PROBLEMS[err.reason]
     return SignupRequest(
         carried=carried,
-        visitor=Visitor(ip=ip, client_metadata=metadata),
+        visitor=Visitor(ip=ip, language=language, client_metadata=metadata),
         recorded=recorded,
         framed=framed,
         flow=flow,

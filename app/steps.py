@@ -16,7 +16,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from app import metrics
 from app.bots import BotGuard
@@ -50,10 +50,13 @@ class Visitor:
     ip: str
     encoded_data: str | None = None
     client_metadata: Mapping[str, str] = field(default_factory=dict)
+    language: str = ""  # the page's: a CustomMessage trigger writes the code email in it
 
     @property
     def context(self) -> RequestContext:
-        return RequestContext(ip_address=self.ip, encoded_data=self.encoded_data, client_metadata=self.client_metadata)
+        """For a call that sends no message: the person's address, device data and metadata."""
+        metadata = {**self.client_metadata, "lang": self.language} if self.language else self.client_metadata
+        return RequestContext(ip_address=self.ip, encoded_data=self.encoded_data, client_metadata=metadata)
 
     @property
     def network(self) -> str:
@@ -76,8 +79,14 @@ class Steps:
         replace_unconfirmed: bool = False,
         sign_in_at_once: bool = False,
         auth_session_seconds: int = 180,
+        page_address: Callable[[Flow], str] | None = None,
+        site_name: str = "",
     ) -> None:
         self.service = service
+        # The address of the page where a Flow's code is entered, and the site's name: both go to a
+        # CustomMessage trigger with every call that sends a code (docs/examples/custom_message.py).
+        self.page_address = page_address
+        self.site_name = site_name
         self.limiter = limiter
         self.guard = guard
         self.declaration = declaration
@@ -114,7 +123,7 @@ class Steps:
         metrics.SIGNUPS_STARTED.inc()
         try:
             self._check_invitation(invitation, attributes.get("email", ""))
-            self.guard.check(honeypot, seconds_open, captcha_response, visitor.ip)
+            quick = self.guard.check(honeypot, seconds_open, captcha_response, visitor.ip)
             claim = self.ledger.claim(page_view, username)
             if claim == Claim.OTHER:
                 raise InvalidInput("form_used", code="FormUsed")
@@ -122,7 +131,8 @@ class Steps:
                 metrics.SIGNUPS_FAILED.labels("Resumed").inc()
                 return self._code_page(username, attributes, Kind.CREATED, notice="form_sent_before")
             try:
-                self.limiter.hit(Rule.SIGNUP, visitor.network, "too_many_signups")
+                for _ in range(2 if quick else 1):
+                    self.limiter.hit(Rule.SIGNUP, visitor.network, "too_many_signups")
                 self._hit_destination(attributes.get(self.declaration.code_attribute or "", ""))
                 result = self._create(username, password, attributes, visitor, invitation)
             except SignupError:
@@ -162,8 +172,9 @@ class Steps:
         and counts as one.
         """
         validation_data = invitation.validation_data if invitation else None
+        context = self._sending(visitor, Flow(username))
         try:
-            return self.service.sign_up(username, password, attributes, visitor.context, validation_data)
+            return self.service.sign_up(username, password, attributes, context, validation_data)
         except UsernameExists:
             if not self.replace_unconfirmed:
                 raise
@@ -173,7 +184,7 @@ class Steps:
         self.limiter.hit(Rule.SIGNUP, visitor.network, "too_many_signups")
         self.service.delete_account(username)
         metrics.UNCONFIRMED_REPLACED.inc()
-        return self.service.sign_up(username, password, attributes, visitor.context, validation_data)
+        return self.service.sign_up(username, password, attributes, context, validation_data)
 
     def _check_invitation(self, invitation: Invitation | None, email: str) -> None:
         if invitation is None:
@@ -237,7 +248,7 @@ class Steps:
         finish = flow.but(kind=Kind.FINISH, event=None, notice="confirmed_choose_password", session="")
         try:
             self.limiter.count(Rule.RESEND_PER_USER, flow.username)
-            delivery = self.service.forgot_password(flow.username, visitor.context)
+            delivery = self.service.forgot_password(flow.username, self._sending(visitor, finish))
         except SignupError:
             return finish.but(notice="confirmed_ask_for_code")
         destination, medium = self._where_the_code_went(self._typed(flow), delivery)
@@ -255,13 +266,13 @@ class Steps:
         delivery = None
         try:
             self._hit_resend(flow, visitor)
-            delivery = self.service.forgot_password(username, visitor.context)
+            delivery = self.service.forgot_password(username, self._sending(visitor, flow))
         except (UserNotFound, NotVerified) as err:
             metrics.RESENDS.labels(err.code).inc()
             if self.hide_existing_users:
                 flow = flow.but(kind=Kind.HIDDEN_RESET)
             elif isinstance(err, NotVerified):
-                delivery = self.service.resend_confirmation_code(username, visitor.context)
+                delivery = self.service.resend_confirmation_code(username, self._sending(visitor, Flow(username)))
                 flow = flow.but(kind=Kind.RETURNING, notice="sign_up_unfinished")
             else:
                 raise
@@ -309,7 +320,7 @@ class Steps:
             if flow.kind == Kind.HIDDEN_RESET:
                 self._decoy_call(lambda name: self.service.forgot_password(name, visitor.context))
             else:
-                delivery = self.service.forgot_password(flow.username, visitor.context)
+                delivery = self.service.forgot_password(flow.username, self._sending(visitor, flow))
         except SignupError as err:
             metrics.RESENDS.labels(err.code).inc()
             if not (self.hide_existing_users and isinstance(err, (UserNotFound, NotVerified))):
@@ -356,7 +367,8 @@ class Steps:
             if flow.kind == Kind.EXISTING:
                 self._decoy_call(lambda name: self.service.resend_confirmation_code(name, visitor.context))
             else:
-                delivery = self.service.resend_confirmation_code(flow.username, visitor.context)
+                context = self._sending(visitor, Flow(flow.username))
+                delivery = self.service.resend_confirmation_code(flow.username, context)
         except (AlreadyConfirmed, UserNotFound) as err:
             metrics.RESENDS.labels(err.code).inc()
             if not self.hide_existing_users:
@@ -388,6 +400,19 @@ class Steps:
         usernames they were asked for: one address cannot be flooded, nor one number pumped."""
         if destination:
             self.limiter.hit(Rule.CODES_PER_DESTINATION, destination.lower(), "too_many_codes_sent")
+
+    def _sending(self, visitor: Visitor, page: Flow) -> RequestContext:
+        """For a call that sends a code: also where the code is to be entered and the site's name.
+
+        The address is the page a person who opens the message elsewhere can finish on: a returning
+        one (it asks for a password of their own before "ready"), never this browser's own code page,
+        which would let whoever receives the message finish as the one who created the account.
+        """
+        context = visitor.context
+        extra = {"site_name": self.site_name} if self.site_name else {}
+        if self.page_address is not None:
+            extra["code_page_url"] = self.page_address(page)
+        return replace(context, client_metadata={**context.client_metadata, **extra})
 
     def _decoy_call(self, call: Callable[[str], object]) -> None:
         """The call a real code page would make, for a username that cannot exist: a hidden

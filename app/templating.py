@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, current_app, url_for
+from flask import Blueprint, current_app, request, url_for
 from flask_babel import get_locale, get_translations
 from flask_wtf import FlaskForm
 from markupsafe import Markup
@@ -48,6 +48,28 @@ def countdown_texts(seconds: int) -> dict[str, str]:
 
 
 @bp.app_template_global()
+def character_count_texts(maximum: int) -> dict[str, str]:
+    """A character count's words: before typing, and the page script's templates as it counts."""
+    t = get_translations()
+
+    def template(text: str) -> str:
+        return text.replace("%(num)d", "{count}")
+
+    return {
+        "now": t.ungettext("You can enter up to %(num)d character.", "You can enter up to %(num)d characters.", maximum)
+        % {"num": maximum},
+        "one_left": template(t.ungettext("You have %(num)d character left.", "You have %(num)d characters left.", 1)),
+        "other_left": template(t.ungettext("You have %(num)d character left.", "You have %(num)d characters left.", 2)),
+        "one_over": template(
+            t.ungettext("You have %(num)d character too many.", "You have %(num)d characters too many.", 1)
+        ),
+        "other_over": template(
+            t.ungettext("You have %(num)d character too many.", "You have %(num)d characters too many.", 2)
+        ),
+    }
+
+
+@bp.app_template_global()
 def say(key: str) -> str:
     """A text of app.messages, in the words of the pool's username mode."""
     return str(messages.text(key, current().declaration.username))
@@ -69,6 +91,8 @@ def language_links(endpoint: str, page_args: Mapping[str, str] | None = None) ->
     """
     names = language_names(current_app.config["LANGUAGES"])
     args: dict[str, Any] = dict(page_args or {})
+    if request.args.get("draft"):  # a form shown again keeps what it holds in another language (app.drafts)
+        args["draft"] = request.args["draft"]
     return [(code, name, url_for(endpoint, **{**args, "lang": code})) for code, name in names.items()]
 
 

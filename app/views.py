@@ -11,7 +11,8 @@ SignupRequest that the view receives as its `req` argument and passes on to the 
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 from flask import Blueprint, abort, current_app, g, redirect, request, url_for
@@ -22,10 +23,12 @@ from werkzeug.wrappers import Response
 from app.bots import HONEYPOT_FIELD
 from app.components import Components, current
 from app.csrf import is_same_origin
+from app.drafts import MAX_DRAFT_LENGTH, Draft
 from app.errors import SignupError
-from app.flow import CODE_PAGES, END_PAGES, PASSWORD_PAGES, Flow, Kind
-from app.forms import signup_values
+from app.flow import CODE_PAGES, END_PAGES, PASSWORD_PAGES, ROUTE_OF_KIND, Flow, Kind
+from app.forms import SWITCH_LANGUAGE, kept_fields, password_problems, refill, signup_values
 from app.headers import origin
+from app.i18n import select_locale
 from app.pages import PageResponse, WaysOn, error_page
 from app.signin import hand_off_url
 from app.signup_request import SignupRequest, read_carried, read_request
@@ -43,15 +46,6 @@ PAGE_OF_ROUTE = {
     "signup.password_resend": "signup.password",
     "signup.forgot": "signup.forgot",
     "signup.done": "signup.done",
-}
-# The route that shows each kind of Flow (app.flow.Kind); the end pages are the done page's.
-ROUTE_OF_KIND = {
-    Kind.CREATED: ".confirm",
-    Kind.EXISTING: ".confirm",
-    Kind.RETURNING: ".confirm",
-    Kind.FINISH: ".password",
-    Kind.RESET: ".password",
-    Kind.HIDDEN_RESET: ".password",
 }
 
 
@@ -86,6 +80,7 @@ def _read_request() -> SignupRequest:
         flows=parts.flows,
         invitations=parts.invitations,
         ip=request.remote_addr or "",
+        language=select_locale(),
         framed=request.headers.get("Sec-Fetch-Dest") == "iframe",
     )
     g.signup_request = req
@@ -109,15 +104,27 @@ def index(req: SignupRequest) -> Response:
 @bp.route("/signup", methods=["GET", "POST"])
 def signup(req: SignupRequest) -> Any:
     parts = current()
-    if request.method == "GET" and req.invitation is None and req.invitation_problem is None:
+    page = FormPage(
+        ".signup",
+        {},
+        lambda form, error, refused: parts.pages.signup(
+            req, form, error, refused=refused, ways_on=_ways_on(parts, form.username.data) if error else None
+        ),
+    )
+    if _switching():
+        return _switched(parts, page, parts.forms.signup())
+    fresh = request.method == "GET" and "draft" not in request.args
+    if fresh and req.invitation is None and req.invitation_problem is None:
         kept = parts.pages.kept_signup(req, request.args)
         if kept is not None:
             return kept
-    form = parts.forms.signup()
-    if request.method == "GET":
+    form, draft = _form(parts, parts.forms.signup)
+    if fresh:
         parts.pages.fill_in(form, req.invitation, request.args)
-    if not form.validate_on_submit():
-        return parts.pages.signup(req, form)
+    if request.method == "GET":
+        return _shown(page, form, draft)
+    if not form.validate():
+        return _refused(parts, page, form)
     username, password, attributes = signup_values(parts.declaration, form)
     captcha = parts.guard.captcha
     try:
@@ -133,7 +140,9 @@ def signup(req: SignupRequest) -> Any:
             invitation=req.invitation,
         )
     except SignupError as err:
-        return parts.pages.signup(req, form, err, ways_on=_ways_on(parts, username))
+        return _refused(parts, page, form, err)
+    if flow.kind in CODE_PAGES:  # "Not your email address? Change it" goes back to this form, filled in
+        flow = flow.but(form=Draft.of(request.form.to_dict(flat=False), kept_fields(form), failed=False).values)
     return _next_page(req, parts, flow)
 
 
@@ -143,14 +152,20 @@ def confirm(req: SignupRequest) -> Any:
     parts = current()
     if req.flow is not None and req.flow.kind not in CODE_PAGES:
         return _next_page(req, parts, req.flow)  # an address of another step: show that step
-    form = _confirm_form(req, parts)
-    if not form.validate_on_submit():
-        return _code_page(req, parts, form)
+    page = _code_page(req, parts)
+    form_class = parts.forms.confirm if req.flow is not None else parts.forms.confirm_returning
+    if _switching():
+        return _switched(parts, page, form_class())
+    form, draft = _form(parts, form_class)
+    if request.method == "GET":
+        return _shown(page, form, draft)
+    if not form.validate():
+        return _refused(parts, page, form)
     visitor = _visitor(req, form)
     try:
         done = parts.steps.confirm(_code_flow(req, form), form.code.data, visitor)
     except SignupError as err:
-        return _code_page(req, parts, form, err)
+        return _refused(parts, page, form, err)
     tokens = parts.steps.sign_in(done, visitor)
     if tokens is not None:
         return parts.pages.signed_in(tokens, req.carried.state, framed=req.framed)
@@ -163,15 +178,16 @@ def resend(req: SignupRequest) -> Any:
     parts = current()
     if req.flow is not None and req.flow.kind not in CODE_PAGES:
         return _next_page(req, parts, req.flow)
-    form = _confirm_form(req, parts)
+    page = _code_page(req, parts)
+    form = parts.forms.confirm() if req.flow is not None else parts.forms.confirm_returning()
     form.validate()
     form.code.errors = []  # a new code needs no old one
     if form.errors:
-        return _code_page(req, parts, form)
+        return _refused(parts, page, form)
     try:
         sent = parts.steps.resend(_code_flow(req, form), _visitor(req, form))
     except SignupError as err:
-        return _code_page(req, parts, form, err)
+        return _refused(parts, page, form, err)
     return _next_page(req, parts, sent)
 
 
@@ -182,13 +198,18 @@ def password(req: SignupRequest) -> Any:
     parts = current()
     if req.flow is None or req.flow.kind not in PASSWORD_PAGES:
         return _next_page(req, parts, req.flow) if req.flow else redirect(url_for(".forgot"))
-    form = parts.forms.new_password()
-    if not form.validate_on_submit():
-        return _password_page(req, parts, form)
+    page = _password_page(req, parts, req.flow)
+    if _switching():
+        return _switched(parts, page, parts.forms.new_password())
+    form, draft = _form(parts, parts.forms.new_password)
+    if request.method == "GET":
+        return _shown(page, form, draft)
+    if not form.validate():
+        return _refused(parts, page, form)
     try:
         done = parts.steps.set_password(req.flow, form.code.data, form.password.data, _visitor(req, form))
     except SignupError as err:
-        return _password_page(req, parts, form, err)
+        return _refused(parts, page, form, err)
     return _next_page(req, parts, done)
 
 
@@ -198,17 +219,18 @@ def password_resend(req: SignupRequest) -> Any:
     parts = current()
     if req.flow is None or req.flow.kind not in PASSWORD_PAGES:
         return _next_page(req, parts, req.flow) if req.flow else redirect(url_for(".forgot"))
+    page = _password_page(req, parts, req.flow)
     form = parts.forms.new_password()
     form.validate()
-    if form.csrf_token.errors:
-        return _password_page(req, parts, form)
-    for name in ("code", "password", "password_confirm"):
-        if name in form:
-            form[name].errors = []
+    for field in form:
+        if field.name != "csrf_token":
+            field.errors = []  # a new code needs nothing typed
+    if form.errors:
+        return _refused(parts, page, form)
     try:
         sent = parts.steps.send_password_code(req.flow, _visitor(req, form))
     except SignupError as err:
-        return _password_page(req, parts, form, err)
+        return _refused(parts, page, form, err)
     return _next_page(req, parts, sent)
 
 
@@ -217,16 +239,21 @@ def forgot(req: SignupRequest) -> Any:
     """Forgot your password? The username, then a code to set a new one (or, for a sign-up never
     finished, a code to finish it)."""
     parts = current()
-    form = parts.forms.forgot()
-    if request.method == "GET" and req.flow is not None and not form.username.data:
-        form.username.data = req.flow.username
-        form.prefilled = True
-    if not form.validate_on_submit():
-        return parts.pages.forgot(req, form)
+    page = FormPage(".forgot", {}, lambda form, error, refused: parts.pages.forgot(req, form, error, refused=refused))
+    if _switching():
+        return _switched(parts, page, parts.forms.forgot())
+    form, draft = _form(parts, parts.forms.forgot)
+    if request.method == "GET":
+        if draft is None and req.flow is not None:
+            form.username.data = req.flow.username  # from "Forgot your password?" where the username is known
+            form.prefilled = True
+        return _shown(page, form, draft)
+    if not form.validate():
+        return _refused(parts, page, form)
     try:
         flow = parts.steps.forgot(form.username.data, _visitor(req, form))
     except SignupError as err:
-        return parts.pages.forgot(req, form, err)
+        return _refused(parts, page, form, err)
     return _next_page(req, parts, flow)
 
 
@@ -268,33 +295,92 @@ def internal_error(error: InternalServerError) -> tuple[str, int]:
     return error_page(500, PAGE_OF_ROUTE.get(request.endpoint or "", "signup.signup")), 500
 
 
-def _code_page(
-    req: SignupRequest, parts: Components, form: FlaskForm, error: SignupError | None = None
-) -> PageResponse:
+@dataclass(frozen=True)
+class FormPage:
+    """A page with a form, as the views show it again: its route, what its address holds besides
+    the carried values (the sealed Flow), and how it is rendered (with the form, the step's error,
+    and whether a post was refused)."""
+
+    route: str
+    page_args: dict[str, Any]
+    render: Callable[[FlaskForm, SignupError | None, bool], PageResponse]
+
+
+def _code_page(req: SignupRequest, parts: Components) -> FormPage:
     """The code page, with the resend wait and the Flow sealed for its links (without its one-off notice and event)."""
     flow = req.flow
     sealed = parts.flows.seal(flow.but(event=None, notice="")) if flow else None
     wait = parts.steps.resend_wait(flow.username) if flow else 0
     ways_on = _ways_on(parts, flow.username if flow else None, finish=not flow or flow.kind != Kind.RETURNING)
-    return parts.pages.confirm(req, form, error, sealed=sealed, resend_wait=wait, ways_on=ways_on)
+    change = url_for(".signup", draft=parts.drafts.seal(Draft(flow.form))) if flow and flow.form else None
+    return FormPage(
+        ".confirm",
+        {"flow": sealed} if sealed else {},
+        lambda form, error, refused: parts.pages.confirm(
+            req, form, error, refused=refused, sealed=sealed, resend_wait=wait, ways_on=ways_on, change=change
+        ),
+    )
 
 
-def _password_page(
-    req: SignupRequest, parts: Components, form: FlaskForm, error: SignupError | None = None
-) -> PageResponse:
+def _password_page(req: SignupRequest, parts: Components, flow: Flow) -> FormPage:
     """The new-password page, with the resend wait and its Flow sealed for its links."""
-    flow = req.flow
-    assert flow is not None  # noqa: S101 - the views send a request without one elsewhere
     sealed = parts.flows.seal(flow.but(event=None, notice=""))
     wait = parts.steps.resend_wait(flow.username)
     ways_on = _ways_on(parts, flow.username, finish=flow.kind != Kind.FINISH)
-    return parts.pages.password(req, form, error, sealed=sealed, resend_wait=wait, ways_on=ways_on)
+    return FormPage(
+        ".password",
+        {"flow": sealed},
+        lambda form, error, refused: parts.pages.password(
+            req, form, error, refused=refused, sealed=sealed, resend_wait=wait, ways_on=ways_on
+        ),
+    )
 
 
-def _confirm_form(req: SignupRequest, parts: Components) -> FlaskForm:
-    """The code alone when the page's Flow names the account; else the username too (a returning
-    person, whose page from a day ago fills in nothing: they type who they are)."""
-    return parts.forms.confirm() if req.flow is not None else parts.forms.confirm_returning()
+def _form(parts: Components, form_class: type[FlaskForm]) -> tuple[FlaskForm, Draft | None]:
+    """The page's form: as posted, or as its draft brings it back (a refused post, a language
+    switched), or new."""
+    if request.method == "POST":
+        return form_class(), None
+    draft = parts.drafts.open(request.args.get("draft"))
+    return (refill(form_class, draft), draft) if draft else (form_class(), None)
+
+
+def _shown(page: FormPage, form: FlaskForm, draft: Draft | None) -> PageResponse:
+    """The page, with what its draft says was wrong, while it still holds."""
+    if draft is None:
+        return page.render(form, None, False)
+    return page.render(form, draft.step_error(), draft.failed or bool(draft.error))
+
+
+def _refused(parts: Components, page: FormPage, form: FlaskForm, error: SignupError | None = None) -> Any:
+    """A post the page cannot take: back to the page's own address, with the draft (POST/redirect/GET).
+
+    A draft too long for an address (pages of long answers) is answered at once instead, as a page.
+    """
+    if form.csrf_token.errors and error is None:
+        error = SignupError("form_expired", code="FormExpired")  # the form comes back with a fresh token
+        error.status = 400
+    draft = Draft.of(
+        request.form.to_dict(flat=False), kept_fields(form), failed=True, password=password_problems(form), error=error
+    )
+    token = parts.drafts.seal(draft)
+    if len(token) > MAX_DRAFT_LENGTH:
+        return page.render(form, error, True)
+    return redirect(url_for(page.route, **page.page_args, draft=token), code=303)
+
+
+def _switching() -> bool:
+    """Whether this post is a language button's: the form sent to be shown again in another language."""
+    return request.method == "POST" and SWITCH_LANGUAGE in request.form
+
+
+def _switched(parts: Components, page: FormPage, form: FlaskForm) -> Response:
+    """The page in the language asked for (its address says it), with what was typed and, on a
+    refused form, what was wrong: nothing is checked or sent to Cognito."""
+    shown = parts.drafts.open(request.args.get("draft")) or Draft()
+    draft = shown.but_values(request.form.to_dict(flat=False), kept_fields(form))
+    args = {**page.page_args, "draft": parts.drafts.seal(draft)} if not draft.empty else page.page_args
+    return redirect(url_for(page.route, **args), code=303)
 
 
 def _code_flow(req: SignupRequest, form: FlaskForm) -> Flow:

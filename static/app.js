@@ -58,17 +58,68 @@
   // The page holds the controls below, with their room, from the server, visible only once this
   // script makes them work ("ready"): adding them here would move the page (docs/performance.md).
 
-  // Show or hide a password, with a real button that says what it does.
-  document.querySelectorAll("button[data-show-label]").forEach(function (button) {
+  // Show or hide a password: one button a field, whose name stays ("Show password") and which is
+  // pressed or not (aria-pressed), as screen readers expect of a toggle.
+  document.querySelectorAll("button[data-show-password]").forEach(function (button) {
     var input = document.getElementById(button.getAttribute("aria-controls"));
     if (!input) return;
     button.addEventListener("click", function () {
       var shown = input.type === "text";
       input.type = shown ? "password" : "text";
-      button.textContent = shown ? button.dataset.showLabel : button.dataset.hideLabel;
       button.setAttribute("aria-pressed", shown ? "false" : "true");
     });
     button.classList.add("ready");
+  });
+
+  // A password typed on a page whose form comes back for another reason (a field left empty, the
+  // language changed) is kept by this browser alone, for this tab, and put back: it never goes into
+  // a page or an address. It is forgotten as soon as a page without that form is shown.
+  var passwords = document.querySelectorAll("form input[type=password]");
+  var kept = "signup-passwords:" + location.pathname;
+  var storage = null;
+  try { storage = window.sessionStorage; } catch (error) { storage = null; }
+  if (storage) {
+    try {
+      if (!passwords.length) {
+        Object.keys(storage).forEach(function (key) {
+          if (key.indexOf("signup-passwords:") === 0) storage.removeItem(key);
+        });
+      } else {
+        var saved = JSON.parse(storage.getItem(kept) || "{}");
+        passwords.forEach(function (input) {
+          if (!input.value && saved[input.name] && input.getAttribute("aria-invalid") !== "true") {
+            input.value = saved[input.name];
+            input.dispatchEvent(new Event("input"));
+          }
+        });
+        storage.removeItem(kept);
+        passwords[0].form.addEventListener("submit", function () {
+          var values = {};
+          passwords.forEach(function (input) { values[input.name] = input.value; });
+          try { storage.setItem(kept, JSON.stringify(values)); } catch (error) { /* storage full or refused */ }
+        });
+      }
+    } catch (error) { /* storage refused by the browser's settings: nothing is kept */ }
+  }
+
+  // How many characters are left, where the form declares at most so many (GOV.UK's character
+  // count): said as the person types, and never cut short (the input has no maxlength).
+  document.querySelectorAll("input[data-maxlength]").forEach(function (input) {
+    var count = document.getElementById(input.id + "-count");
+    if (!count) return;
+    var maximum = Number(input.dataset.maxlength);
+    var timer = null;
+    var update = function () {
+      var left = maximum - input.value.trim().length;
+      var n = Math.abs(left);
+      var template = left >= 0 ? (n === 1 ? count.dataset.oneLeft : count.dataset.otherLeft)
+        : (n === 1 ? count.dataset.oneOver : count.dataset.otherOver);
+      clearTimeout(timer);  // said once the typing pauses, not at every key
+      timer = setTimeout(function () { count.textContent = template.replace("{count}", n); }, 300);
+      count.classList.toggle("over", left < 0);
+    };
+    input.addEventListener("input", update);
+    if (input.value) update();
   });
 
   // A live checklist of the password policy's rules, ticked off while the person types. It says

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from botocore.stub import Stubber
+from flask.testing import FlaskClient
 
 from app import create_app
 from app.cognito import create_client
@@ -84,7 +85,7 @@ def csrf_token(page: str) -> str:
 
 def form_action(page: str, resend: bool = False) -> str:
     """Where the page's form posts to: its action, or the 'Send a new code' button's formaction."""
-    match = re.search(r'formaction="([^"]+)"' if resend else r'<form method="post" action="([^"]+)"', page)
+    match = re.search(r'formaction="([^"]+/resend[^"]*)"' if resend else r'<form method="post" action="([^"]+)"', page)
     assert match, "page has no such form"
     return html.unescape(match.group(1))
 
@@ -93,6 +94,27 @@ def submit(client: Any, page: str, data: dict[str, str], *, resend: bool = False
     """What a browser does: open the page, then post its form where the form says, with the token it was given."""
     opened = client.get(page).get_data(as_text=True)
     return client.post(form_action(opened, resend), data={"csrf_token": csrf_token(opened), **data})
+
+
+@pytest.fixture(autouse=True, scope="session")
+def clients_open_a_refused_form_as_a_browser_does() -> Iterator[None]:
+    """A refused post answers 303 See Other to its own page, with the draft (app.drafts); the tests'
+    clients, like a browser, open that page, so what a test sees is what the person sees: the form
+    again, with its 4xx status and its messages."""
+    post_only = FlaskClient.open
+
+    def open_as_a_browser(self: FlaskClient, *args: Any, **kwargs: Any) -> Any:
+        response = post_only(self, *args, **kwargs)
+        location = response.headers.get("Location", "")
+        if response.status_code == 303 and "draft=" in location and not kwargs.get("follow_redirects"):
+            response.close()  # the browser asks again, with the same headers and from the same address
+            same = {name: kwargs[name] for name in ("headers", "environ_base") if kwargs.get(name)}
+            return post_only(self, location, **same)
+        return response
+
+    FlaskClient.open = open_as_a_browser  # type: ignore[method-assign]
+    yield
+    FlaskClient.open = post_only  # type: ignore[method-assign]
 
 
 def text(response: Any) -> str:
@@ -106,9 +128,9 @@ def app_with(stubber: StrictStubber, **env: str) -> Any:
 
 
 def without_tokens(page: str) -> str:
-    """A page without what differs between any two requests: form tokens and sealed flows."""
+    """A page without what differs between any two requests: form tokens, sealed flows and drafts."""
     page = re.sub(r'name="csrf_token" type="hidden" value="[^"]*"', "", page)
-    return re.sub(r"flow=[\w=%-]+", "flow=…", page)
+    return re.sub(r"(flow|draft)=[\w=%-]+", r"\1=…", page)
 
 
 SIGNUP = {

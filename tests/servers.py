@@ -20,7 +20,7 @@ from http.cookies import SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import urllib3
 
@@ -390,6 +390,10 @@ class LoopbackClient:
             for name, morsel in SimpleCookie(header).items():
                 self.cookies[name] = morsel.value
         connection.close()
+        location = response.headers.get("Location", "")
+        if response.status == 303 and "draft=" in location:
+            # A refused form is sent back to its page (app.drafts), which a browser then opens.
+            return self.request("GET", urlsplit(location)._replace(scheme="", netloc="").geturl(), headers=headers)
         return response.status, dict(response.headers), text
 
     def submit(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from botocore.stub import ANY
+
 from app.cognito import secret_hash
 
 from .conftest import CLIENT_SECRET, SIGNUP, StrictStubber, app_with, csrf_token
@@ -17,7 +19,9 @@ def expected_sign_up(user_context: dict[str, str]) -> dict[str, Any]:
         "Username": "ann@example.com",
         "SecretHash": secret_hash(CLIENT_SECRET, "ann@example.com", "testclientid123"),
         "UserContextData": user_context,
-        "ClientMetadata": {"source": "web-signup"},
+        # The declared pair, and what a CustomMessage trigger needs to write the code email: the
+        # page's language and the address where the code can be entered (a sealed flow: any).
+        "ClientMetadata": {"source": "web-signup", "lang": "en", "code_page_url": ANY},
         "Password": SIGNUP["password"],
         "UserAttributes": [
             {"Name": "email", "Value": "ann@example.com"},

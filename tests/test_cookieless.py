@@ -187,7 +187,7 @@ def test_a_notice_and_a_message_to_the_parent_page_come_once(stubber: StrictStub
     page = text(app.test_client().get(f"/signup/confirm?flow={token}"))
     assert "We sent you a new code." in page and "signed-up" in page
     stubber.add_client_error("confirm_sign_up", "CodeMismatchException", "wrong")
-    again = text(app.test_client().post(form_action(page), data={"csrf_token": csrf_token(page), "code": "1"}))
+    again = text(app.test_client().post(form_action(page), data={"csrf_token": csrf_token(page), "code": "000000"}))
     assert "That code is not right." in again
     assert "We sent you a new code." not in again and "signed-up" not in again
 

@@ -39,7 +39,6 @@ def sites(local_pool: emulator.LocalPool, tmp_path: Path) -> Iterator[Sites]:
 def sign_up_in_frame(frame: Any) -> None:
     frame.get_by_label("Email address").fill("framed@example.com")
     frame.get_by_label("Password", exact=True).fill("Correct-Horse-9")
-    frame.get_by_label("Confirm password").fill("Correct-Horse-9")
     frame.get_by_label("First name").fill("Fran")
     frame.get_by_label("Plan").select_option("team")
     frame.get_by_role("button", name="Create account").click()

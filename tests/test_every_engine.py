@@ -42,13 +42,12 @@ DONE_PATH = "/signup/done"
 HEADING = "h1"
 USERNAME = "input[name=username]"
 PASSWORD = "input[name=password]"
-PASSWORD_CONFIRM = "input[name=password_confirm]"
 GIVEN_NAME = "input[name=given_name]"
 PLAN = "select[name=custom_plan]"
 SIGNUP_SUBMIT = "form button[type=submit]"  # the form's first submit button
 CODE = "input[name=code]"
-CONFIRM_SUBMIT = "button[type=submit]:not([formaction])"
-RESEND = "button[formaction]"
+CONFIRM_SUBMIT = "main button[type=submit]:not([formaction])"
+RESEND = "button[formaction*='/resend']"
 CODE_ERROR = "#code-error-1"
 NOTICE = ".notice"
 FRAME = "iframe#signup"
@@ -137,7 +136,6 @@ def test_the_whole_flow(
 
         tab.fill(USERNAME, email)
         tab.fill(PASSWORD, PASSWORD_VALUE)
-        tab.fill(PASSWORD_CONFIRM, PASSWORD_VALUE)
         tab.fill(GIVEN_NAME, GIVEN_NAME_VALUE)
         tab.select(PLAN, PLAN_VALUE)
         tab.click(SIGNUP_SUBMIT)

@@ -149,7 +149,7 @@ def test_the_code_page_says_where_the_code_went_and_what_to_do_if_it_does_not_co
     page = text(stub_app.test_client().get(f"/signup/confirm?flow={stub_app.extensions['signup'].flows.seal(flow)}"))
     assert "We sent a code by email to ann@example.com." in page
     assert "look in your spam or junk folder" in page and "The code works for 24 hours." in page
-    assert ">Not your email address? Start again</a>" in page
+    assert ">Not your email address? Change it</a>" in page
     returning = text(stub_app.test_client().get("/signup/confirm"))
     assert "Enter your email address and the code we sent you." in returning
     assert "Enter your username" not in returning

@@ -78,7 +78,7 @@ def test_a_taken_username_is_reported_on_the_username_field(flow_app: Any) -> No
 def test_a_weak_password_is_refused_before_cognito_is_asked(flow_app: Any) -> None:
     weak = submit(flow_app.test_client(), "/signup", {**SIGNUP, "password": "password", "password_confirm": "password"})
     assert weak.status_code == 422
-    assert "Your password needs an uppercase letter, a number, and a symbol, such as ! ? # or @." in text(weak)
+    assert "Your password needs an uppercase letter, a number, and a symbol, one of" in text(weak)
 
 
 def test_a_password_the_pool_refuses_is_reported_on_the_password_field(cognito_endpoint: str) -> None:

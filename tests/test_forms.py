@@ -13,11 +13,15 @@ from flask_wtf import FlaskForm
 
 from app.csrf import FormTokens
 from app.declaration import parse_declaration
-from app.forms import build_forms
+from app.forms import build_forms, code_digits
 
-from .conftest import SIGNUP, StrictStubber, submit, text
+from .conftest import ROOT, SIGNUP, StrictStubber, app_with, submit, text
 
 TOKENS = FormTokens("x" * 32)
+
+
+# Cognito's symbols, as the rule lists them (app.passwords).
+SYMBOL_LIST = "^ $ * . [ ] { } ( ) ? - \" ! @ # % & / \\ , > < ' : ; | _ ~ ` + ="
 
 
 def post(client: Any, **changes: str) -> tuple[int, str]:
@@ -44,7 +48,6 @@ def test_form_page_shows_every_declared_field(stub_app: Any) -> None:
     for name in (
         "username",
         "password",
-        "password_confirm",
         "given_name",
         "custom_company",
         "custom_seats",
@@ -54,6 +57,8 @@ def test_form_page_shows_every_declared_field(stub_app: Any) -> None:
     assert 'autocomplete="new-password"' in page
     assert 'type="email"' in page
     assert "The organisation you work for, if any." in page
+    # The password once, shown on request, unless the declaration asks for it twice.
+    assert 'name="password_confirm"' not in page
 
 
 @pytest.mark.parametrize(
@@ -64,22 +69,21 @@ def test_form_page_shows_every_declared_field(stub_app: Any) -> None:
         (
             {"password": "short", "password_confirm": "short"},
             "password",
-            "Your password needs at least 8 characters, an uppercase letter, a number, "
-            "and a symbol, such as ! ? # or @.",
+            "Your password needs at least 8 characters, an uppercase letter, a number, and a symbol, "
+            f"one of {SYMBOL_LIST}.",
         ),
         (
             {"password": "alllowercase1!", "password_confirm": "alllowercase1!"},
             "password",
             "Your password needs an uppercase letter.",
         ),
-        (
-            {"password": "NoSymbols123", "password_confirm": "NoSymbols123"},
+        (  # € is allowed in a password, but Cognito counts only its own list as symbols: the rule says which
+            {"password": "NoSymbols123€", "password_confirm": "NoSymbols123€"},
             "password",
-            "Your password needs a symbol, such as ! ? # or @.",
+            f"Your password needs a symbol, one of {SYMBOL_LIST}.",
         ),
-        ({"password_confirm": "Something-Else-1"}, "password_confirm", "The two passwords are not the same."),
         ({"given_name": ""}, "given_name", "Enter your first name."),
-        ({"custom_company": "x" * 65}, "custom_company", "Use at most 64 characters."),
+        ({"custom_company": "x" * 80}, "custom_company", "Use at most 64 characters. You have 16 characters too many."),
         ({"custom_seats": "0"}, "custom_seats", "Enter a whole number from 1 to 500."),
         ({"custom_seats": "501"}, "custom_seats", "Enter a whole number from 1 to 500."),
         ({"custom_plan": "platinum"}, "custom_plan", "Choose one of the options."),
@@ -125,7 +129,8 @@ def test_field_errors_are_tied_to_their_inputs(stub_app: Any) -> None:
 
 
 def test_a_post_without_csrf_token_is_refused_and_keeps_the_input(stub_app: Any) -> None:
-    response = stub_app.test_client().post("/signup", data=SIGNUP)
+    client = stub_app.test_client()
+    response = client.post("/signup", data=SIGNUP)
     page = text(response)
     assert response.status_code == 400
     assert "This form was open for a long time, so we could not accept it." in page
@@ -166,7 +171,7 @@ def test_impossible_phone_number_is_refused(bound_signup_form: Any, typed: str) 
     form = bound_signup_form({"username": "phone_number"}, typed)
     assert not form.validate()
     assert [str(e) for e in form.username.errors] == [
-        "Enter a phone number with its country code, like +44 7700 900123."
+        "Enter a phone number with its country code, like +44 7400 123456."
     ]
 
 
@@ -197,3 +202,24 @@ def test_username_follows_cognitos_rules(bound_signup_form: Any, username: str) 
     form = bound_signup_form({}, username)
     assert not form.validate()
     assert form.username.errors
+
+
+def test_a_declaration_may_ask_for_the_password_twice(stubber: StrictStubber) -> None:
+    declared = ROOT / "tests" / "declarations" / "confirm_password.toml"
+    app = app_with(stubber, SIGNUP_CONFIG=str(declared))
+    page = text(app.test_client().get("/signup"))
+    assert 'name="password_confirm"' in page
+    status, page = post(app.test_client(), password_confirm="Something-Else-1")
+    assert status == 422
+    assert "The two passwords are not the same." in field_errors(page, "password_confirm")
+
+
+@pytest.mark.parametrize("typed", ["123456", "123-456", "123 456", " 123456 ", "Your code is 123456.", "123.456"])
+def test_a_code_is_read_as_people_paste_it(typed: str) -> None:
+    assert code_digits(typed) == "123456"
+
+
+def test_a_value_of_only_spaces_is_no_value(stub_app: Any) -> None:
+    status, page = post(stub_app.test_client(), given_name="   ")
+    assert status == 422
+    assert field_errors(page, "given_name") == ["Enter your first name."]

@@ -91,7 +91,6 @@ def test_a_person_signs_up_in_the_browser_against_the_local_run(playwright: Any,
             tab.goto(f"http://localhost:{port}/signup")
             tab.get_by_label("Email address").fill("person@example.com")
             tab.get_by_label("Password", exact=True).fill("Correct-Horse-9")
-            tab.get_by_label("Confirm password").fill("Correct-Horse-9")
             tab.get_by_label("First name").fill("Pat")
             tab.get_by_label("Company").fill("Pat & Co")
             tab.get_by_label("Seats").fill("12")
@@ -182,8 +181,7 @@ def test_ctrl_c_with_a_page_left_open_stops_everything_every_time(playwright: An
                 tab.goto(f"http://localhost:{port}/signup")
                 if n % 2:
                     tab.locator("[name=username]").fill(f"loop-{n}@example.com")
-                    for name in ("password", "password_confirm"):
-                        tab.locator(f"[name={name}]").fill("Correct-Horse-9")
+                    tab.locator("[name=password]").fill("Correct-Horse-9")
                     tab.locator("[name=given_name]").fill("Pat")
                     tab.locator("[name=custom_company]").fill("Loop Ltd")
                     tab.locator("[name=custom_seats]").fill("3")

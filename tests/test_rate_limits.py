@@ -116,8 +116,7 @@ def test_limit_settings_are_checked(env: dict[str, str], expected: str) -> None:
 
 def sign_up_through(instance: int, username: str) -> int:
     client = LoopbackClient(f"http://127.0.0.1:{instance}", source="127.0.0.7")
-    _, _, page = client.request("GET", "/signup")
-    status, _, _ = client.request("POST", "/signup", {**SIGNUP, "username": username, "csrf_token": csrf_token(page)})
+    status, _, _ = client.submit("/signup", {**SIGNUP, "username": username})
     return status
 
 

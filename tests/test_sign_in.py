@@ -208,7 +208,6 @@ def confirmed_in_frame(tab: Any, parent: str, frame: str, email: str) -> Any:
 def fill_signup(page: Any, email: str) -> None:
     page.locator("[name=username]").fill(email)
     page.locator("[name=password]").fill(SIGNUP["password"])
-    page.locator("[name=password_confirm]").fill(SIGNUP["password"])
     page.locator("[name=given_name]").fill("Ann")
     page.locator("[name=custom_plan]").select_option("team")
     page.locator("form button[type=submit]").first.click()

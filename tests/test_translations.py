@@ -121,7 +121,14 @@ def test_declared_labels_can_be_given_per_language(stubber: StrictStubber, tmp_p
         assert f'<label for="custom_org">{label} <span class="optional">' in page
 
 
-def test_every_page_links_to_the_other_languages(stub_app: Any) -> None:
-    page = text(stub_app.test_client().get("/signup/confirm?lang=es"))
-    assert '<a href="/signup/confirm?lang=de" lang="de" hreflang="de">Deutsch</a>' in page
+def test_every_page_offers_the_other_languages(stub_app: Any) -> None:
+    client = stub_app.test_client()
+    page = text(client.get("/signup/confirm?lang=es"))
+    # A page with a form: a button that sends the form to be shown again in that language, kept.
+    assert (
+        '<button type="submit" form="form" formaction="/signup/confirm?lang=de" formnovalidate '
+        'name="switch_language" value="de" lang="de">Deutsch</button>'
+    ) in page
     assert '<span aria-current="true" lang="es">Español</span>' in page
+    done = text(client.get("/signup/done?lang=es"))  # a page without one: a link
+    assert '<a href="/signup/done?lang=de" lang="de" hreflang="de">Deutsch</a>' in done
