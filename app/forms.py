@@ -302,6 +302,7 @@ def _username_field(declaration: Declaration, check_deliverability: bool) -> Fie
     as_username = replace(attribute, required=True, max_length=min(attribute.max_length, MAX_USERNAME_LENGTH))
     field = _attribute_field(as_username, declaration, check_deliverability)
     field.kwargs.setdefault("render_kw", {})["autocomplete"] = "username"
+    field.kwargs["render_kw"].pop("data-maxlength", None)  # a username's limit is Cognito's, not worth a count
     if attribute.name == "email":
         field.kwargs["validators"] = [*field.kwargs.get("validators", []), in_lower_case]
     return field

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.stub import ANY
 from flask import Flask
 from flask_babel import Babel
 from flask_wtf import FlaskForm
@@ -20,6 +22,7 @@ from .conftest import ROOT, SIGNUP, StrictStubber, app_with, submit, text
 TOKENS = FormTokens("x" * 32)
 
 
+CORRECT = "Correct-Horse-9"
 # Cognito's symbols, as the rule lists them (app.passwords).
 SYMBOL_LIST = "^ $ * . [ ] { } ( ) ? - \" ! @ # % & / \\ , > < ' : ; | _ ~ ` + ="
 
@@ -223,3 +226,47 @@ def test_a_value_of_only_spaces_is_no_value(stub_app: Any) -> None:
     status, page = post(stub_app.test_client(), given_name="   ")
     assert status == 422
     assert field_errors(page, "given_name") == ["Enter your first name."]
+
+
+def test_a_field_the_pool_refuses_is_named_on_that_field(stubber: StrictStubber) -> None:
+    message = "Attributes did not conform to the schema: given_name: The attribute is required"
+    stubber.add_client_error("sign_up", "InvalidParameterException", message)
+    page = text(submit(app_with(stubber).test_client(), "/signup", {**SIGNUP_FORM, "given_name": "Ann"}))
+    assert re.search(r'id="given_name-error-1">.*Fill this in: it is needed to create your account.', page, re.S)
+    assert "We could not create your account just now" not in page
+
+
+SIGNUP_FORM = {"username": "ann@example.com", "password": CORRECT, "custom_plan": "team", "given_name": "Ann"}
+
+
+def test_autocomplete_tokens_are_declarable(tmp_path: Path, stubber: StrictStubber) -> None:
+    declaration = tmp_path / "signup.toml"
+    declaration.write_text(
+        'username = "email"\n[[attributes]]\nname = "custom:company"\nautocomplete = "organization"\n'
+    )
+    page = text(app_with(stubber, SIGNUP_CONFIG=str(declaration)).test_client().get("/signup"))
+    assert re.search(r'<input autocomplete="organization"[^>]*name="custom_company"', page)
+
+
+# 14. The phone number the page gives as an example is one the app accepts.
+
+
+def test_the_phone_example_is_a_number_the_app_accepts(tmp_path: Path, stubber: StrictStubber) -> None:
+    declaration = tmp_path / "signup.toml"
+    declaration.write_text('username = "phone_number"\n')
+    stubber.add_response("sign_up", {"UserConfirmed": False, "UserSub": "s"}, expected_params=ANY_SIGN_UP)
+    client = app_with(stubber, SIGNUP_CONFIG=str(declaration)).test_client()
+    refused = text(submit(client, "/signup", {"username": "12", "password": CORRECT}))
+    example = re.search(r"like (\+[\d ]+)\.", refused).group(1)
+    assert submit(client, "/signup", {"username": example, "password": CORRECT}).status_code == 302
+
+
+ANY_SIGN_UP = {
+    "ClientId": ANY,
+    "Username": "+447400123456",
+    "SecretHash": ANY,
+    "UserContextData": ANY,
+    "ClientMetadata": ANY,
+    "Password": CORRECT,
+    "UserAttributes": [{"Name": "phone_number", "Value": "+447400123456"}],
+}

@@ -45,6 +45,12 @@ class ChromiumPage(Page):
     def _click(self, css: str) -> None:
         self._scope().locator(css).first.click()
 
+    def _back(self) -> None:
+        self._tab.go_back()
+
+    def _reload(self) -> None:
+        self._tab.reload()
+
 
 @contextmanager
 def open_chromium(playwright: Any, workdir: Path, *, no_cookies: bool = False) -> Iterator[ChromiumPage]:

@@ -34,6 +34,10 @@ async function frameOf(css) {
 
 const operations = {
   goto: async ({ url }) => { await page.goto(url, { waitUntil: "load" }); },
+  // A page Back brings from the back/forward cache fires no load event: the test waits for what
+  // the page shows instead (tests/engines/page.py), so these only start the navigation.
+  back: async () => { await page.evaluate(() => { setTimeout(() => history.back(), 0); }); },
+  reload: async () => { await page.evaluate(() => { setTimeout(() => location.reload(), 0); }); },
   run: async ({ expression, frame }) => (await frameOf(frame)).evaluate(expression),
   fill: async ({ css, value, frame }) => {
     const field = await (await frameOf(frame)).locator(css).waitHandle();

@@ -87,6 +87,12 @@ class FirefoxPage(Page):
     def _click(self, css: str) -> None:
         self._ask("click", css=css, frame=self.frame)
 
+    def _back(self) -> None:
+        self._ask("back")
+
+    def _reload(self) -> None:
+        self._ask("reload")
+
     def close(self) -> None:
         """Ask Node to close Firefox; the caller then ends whatever is left."""
         if self._node.stdin and not self._node.stdin.closed:

@@ -56,6 +56,12 @@ class Page(ABC):
     @abstractmethod
     def _click(self, css: str) -> None: ...
 
+    @abstractmethod
+    def _back(self) -> None: ...
+
+    @abstractmethod
+    def _reload(self) -> None: ...
+
     def _enter(self, css: str) -> None:  # noqa: B027 - most engines need no switching
         """Engines with a current browsing context (WebDriver classic) switch to the frame here."""
 
@@ -100,6 +106,16 @@ class Page(ABC):
     def evaluate(self, expression: str) -> Any:
         """The JSON value of a JavaScript expression in the top document (the embedding page, say)."""
         return self._run(expression, top=True)
+
+    def back(self) -> None:
+        """Go back one page in the tab's history, as the browser's Back button does."""
+        self.leave_frame()
+        self._back()
+
+    def reload(self) -> None:
+        """Load the page again, as the browser's reload button does."""
+        self.leave_frame()
+        self._reload()
 
     def text(self, css: str = "body") -> str:
         """The element's text as shown (innerText)."""

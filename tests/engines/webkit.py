@@ -77,6 +77,12 @@ class WebKitPage(Page):
     def _click(self, css: str) -> None:
         self._element(css).click()
 
+    def _back(self) -> None:
+        self._driver.back()
+
+    def _reload(self) -> None:
+        self._driver.refresh()
+
 
 @contextmanager
 def open_webkit(workdir: Path) -> Iterator[WebKitPage]:
