@@ -7,8 +7,10 @@ then the pool and client (DescribeUserPool, DescribeUserPoolClient, with the cal
 credentials), and reports every difference. Exit status: 0 when they match, 1 otherwise.
 
 It also warns about settings that work in a test but fail at launch (Cognito's own email sender,
-SMS without a role, a client that cannot pass the person's IP address); warnings do not change
-the exit status, since a pool may rightly be set up that way.
+SMS without a role, a client that cannot pass the person's IP address, usernames that tell
+letter case apart); warnings do not change the exit status, since a pool may rightly be set up
+that way. With `--replace-unconfirmed` (SIGNUP_REPLACE_UNCONFIRMED) it checks that the
+credentials may make the admin calls that setting needs.
 
 `--write FILE` first writes a declaration from the pool and client (see app.pool), then checks it.
 """
@@ -17,8 +19,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,7 +36,7 @@ from app.i18n import available_languages
 from app.kinds import COGNITO_MANAGED, TYPES, AttributeType
 from app.model import Declaration
 from app.pool_declaration import declaration_from_pool
-from app.settings import SignInMode
+from app.settings import SignInMode, switch
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 
@@ -159,6 +162,13 @@ def production_traps(declaration: Declaration, pool: Mapping[str, Any], client: 
             )
         else:
             traps.append(f"SMS: {sandbox}")
+    if (pool.get("UsernameConfiguration") or {}).get("CaseSensitive") is not False:
+        traps.append(
+            "usernames: the pool tells letter case apart (UsernameConfiguration.CaseSensitive is not false), so "
+            '"Ann" and "ann" can be two accounts; the app sends email addresses in lower case, but a username '
+            "typed in another case is another person. The setting is fixed when a pool is made: AWS advises "
+            "case-insensitive pools"
+        )
     if not client.get("ClientSecret"):
         traps.append(
             "app client: it has no secret, so the app cannot pass the person's IP address "
@@ -173,6 +183,54 @@ def production_traps(declaration: Declaration, pool: Mapping[str, Any], client: 
             "settings (UpdateUserPoolClient resets every setting it is not given, so pass them all)"
         )
     return traps
+
+
+# The calls SIGNUP_REPLACE_UNCONFIRMED needs (app.cognito): read an account's status, delete an
+# unconfirmed one, and sign out every session after a new password.
+_ADMIN_CALLS = ("AdminGetUser", "AdminDeleteUser", "AdminUserGlobalSignOut")
+
+
+def admin_problems(cognito: Any, pool_id: str) -> list[str]:
+    """The admin calls these credentials may not make on the pool (SIGNUP_REPLACE_UNCONFIRMED needs them all).
+
+    Each is made for a username no account can have: Cognito answers UserNotFoundException only to a
+    caller it allowed, and nothing is read or changed.
+    """
+    username = f"signup-permission-check-{secrets.token_hex(8)}"
+    problems = []
+    for call in _ADMIN_CALLS:
+        try:
+            getattr(cognito, _snake(call))(UserPoolId=pool_id, Username=username)
+        except ClientError as err:
+            code = err.response.get("Error", {}).get("Code", "")
+            if code != "UserNotFoundException":
+                problems.append(
+                    f"SIGNUP_REPLACE_UNCONFIRMED needs cognito-idp:{call} on the pool, and these credentials were "
+                    f"refused it ({code}): give the app's role, and these credentials, the policy in "
+                    "docs/protection.md#unfinished-sign-ups"
+                )
+        except BotoCoreError as err:
+            problems.append(
+                f"SIGNUP_REPLACE_UNCONFIRMED: cognito-idp:{call} could not be checked ({type(err).__name__})"
+            )
+    return problems
+
+
+def session_warnings(replace_unconfirmed: bool, client: Mapping[str, Any]) -> list[str]:
+    """Whether a person who sets their own password on a sign-up started elsewhere can have every
+    other session signed out: through the admin calls, or a password sign-in of the app client."""
+    if replace_unconfirmed or "ALLOW_USER_PASSWORD_AUTH" in (client.get("ExplicitAuthFlows") or []):
+        return []
+    return [
+        "sessions: after a person finishes a sign-up started elsewhere and sets their own password, the app "
+        "cannot sign out the sessions of whoever chose the first one: allow ALLOW_USER_PASSWORD_AUTH in the "
+        "app client's ExplicitAuthFlows, or set SIGNUP_REPLACE_UNCONFIRMED (which uses AdminUserGlobalSignOut)"
+    ]
+
+
+def _snake(call: str) -> str:
+    """boto3's method name for an API call: AdminGetUser → admin_get_user."""
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in call).lstrip("_")
 
 
 def sign_in_problems(
@@ -283,7 +341,8 @@ def main(argv: list[str] | None = None, env: Mapping[str, str] = os.environ, cog
         return 1
     secret = env.get("COGNITO_CLIENT_SECRET")
     service = CognitoSignup(cognito, client_id=args.client, client_secret=secret) if secret else None
-    return report(declaration, found, args, service)
+    admin = admin_problems(cognito, args.pool) if args.replace_unconfirmed else []
+    return report(declaration, found, args, service, admin)
 
 
 def parse(argv: list[str] | None, env: Mapping[str, str]) -> argparse.Namespace | None:
@@ -297,6 +356,12 @@ def parse(argv: list[str] | None, env: Mapping[str, str]) -> argparse.Namespace 
         "--write", metavar="FILE", help="first write a declaration from the pool and app client to FILE, then check it"
     )
     parser.add_argument("--force", action="store_true", help="with --write: replace FILE if it exists")
+    parser.add_argument(
+        "--replace-unconfirmed",
+        action="store_true",
+        default=bool(switch(env.get("SIGNUP_REPLACE_UNCONFIRMED", ""), False)),
+        help="check the admin calls SIGNUP_REPLACE_UNCONFIRMED needs (SIGNUP_REPLACE_UNCONFIRMED)",
+    )
     parser.add_argument(
         "--sign-in",
         default=env.get("SIGNUP_SIGN_IN")
@@ -387,25 +452,37 @@ def _load(path: str) -> Declaration | None:
     return declaration
 
 
-def report(declaration: Declaration, found: Found, args: argparse.Namespace, service: CognitoSignup | None) -> int:
+def report(
+    declaration: Declaration,
+    found: Found,
+    args: argparse.Namespace,
+    service: CognitoSignup | None,
+    admin: Sequence[str] = (),
+) -> int:
     """Print the differences, then the warnings; the exit status counts the differences only.
 
     With COGNITO_CLIENT_SECRET set, `service` makes the check the app makes at start-up and for /readyz
     (CognitoSignup.check_client), in the same words; without it, the report says it was not made.
     """
-    problems = compare(declaration, found.pool, found.client) + sign_in_problems(
-        args.sign_in,
-        declaration,
-        pool=found.pool,
-        client=found.client,
-        sign_in_client=found.sign_in_client,
-        redirect_uri=args.redirect_uri,
+    problems = (
+        compare(declaration, found.pool, found.client)
+        + sign_in_problems(
+            args.sign_in,
+            declaration,
+            pool=found.pool,
+            client=found.client,
+            sign_in_client=found.sign_in_client,
+            redirect_uri=args.redirect_uri,
+        )
+        + list(admin)
     )
     if service is not None and (wrong := service.check_client()) is not None:
         problems.append(str(wrong))
     for problem in problems:
         print(f"✗ {problem}")
-    traps = production_traps(declaration, found.pool, found.client)
+    traps = production_traps(declaration, found.pool, found.client) + session_warnings(
+        args.replace_unconfirmed, found.client
+    )
     for trap in traps:
         print(f"⚠ {trap}")
     if service is None and found.client.get("ClientSecret"):

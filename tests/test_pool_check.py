@@ -333,6 +333,79 @@ def test_a_pool_without_any_email_configuration_counts_as_cognitos_own_sender(
     assert "⚠ email: the pool sends its codes through Cognito's default email sender" in report
 
 
+def test_a_pool_that_tells_letter_case_apart_is_named(
+    admin: Any, cognito_endpoint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sensitive = traps_of(
+        admin, cognito_endpoint, capsys, SAMPLE, EmailConfiguration=SES, UsernameConfiguration={"CaseSensitive": True}
+    )
+    assert sensitive.startswith("⚠ usernames: the pool tells letter case apart")
+    assert "AWS advises case-insensitive pools" in sensitive
+
+
+def test_a_client_that_cannot_sign_out_the_first_passwords_sessions_is_named(
+    admin: Any, cognito_endpoint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pool = emulator.provision(cognito_endpoint, load_declaration(SAMPLE), name="sessions")
+    srp_only = admin.create_user_pool_client(
+        UserPoolId=pool.pool_id,
+        ClientName="web",
+        GenerateSecret=True,
+        EnablePropagateAdditionalUserContextData=True,
+        ExplicitAuthFlows=["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+    )["UserPoolClient"]["ClientId"]
+    _, report = check(pool.pool_id, srp_only, cognito_endpoint, capsys)
+    assert "⚠ sessions: after a person finishes a sign-up started elsewhere" in report
+    _, report = check(pool.pool_id, pool.client_id, cognito_endpoint, capsys)  # it allows ALLOW_USER_PASSWORD_AUTH
+    assert "sessions:" not in report
+
+
+def test_replacing_unconfirmed_accounts_is_checked_for_each_admin_call_it_needs(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    cognito = boto3.client("cognito-idp", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
+    argv = ["--config", str(SAMPLE), "--pool", "eu-west-1_Pool1", "--client", "c", "--region", "eu-west-1"]
+    request = create_user_pool_request(load_declaration(SAMPLE), "replace")
+    described = {
+        "Id": "eu-west-1_Pool1",
+        **{key: request[key] for key in ("Policies", "UsernameAttributes", "AutoVerifiedAttributes")},
+        "SchemaAttributes": request["Schema"],
+        "UsernameConfiguration": request["UsernameConfiguration"],
+    }
+    client = {"ClientId": "c", "ClientSecret": "x" * 52, "EnablePropagateAdditionalUserContextData": True}
+    with StrictStubber(cognito) as stub:
+        stub.add_response("describe_user_pool", {"UserPool": described})
+        stub.add_response("describe_user_pool_client", {"UserPoolClient": client})
+        stub.add_client_error("admin_get_user", "UserNotFoundException", "User does not exist.")
+        stub.add_client_error("admin_delete_user", "AccessDeniedException", "not authorized to perform AdminDeleteUser")
+        stub.add_client_error("admin_user_global_sign_out", "UserNotFoundException", "User does not exist.")
+        status = poolcheck.main([*argv, "--replace-unconfirmed"], env={}, cognito=cognito)
+    report = capsys.readouterr().out
+    assert status == 1
+    assert (
+        "✗ SIGNUP_REPLACE_UNCONFIRMED needs cognito-idp:AdminDeleteUser on the pool, and these credentials were "
+        "refused it (AccessDeniedException)" in report
+    )
+    assert "AdminGetUser" not in report and "AdminUserGlobalSignOut" not in report
+    assert "sessions:" not in report  # the admin sign-out serves instead
+
+
+def test_replacing_unconfirmed_accounts_passes_with_the_emulators_admin_credentials(
+    admin: Any, cognito_endpoint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pool = emulator.provision(cognito_endpoint, load_declaration(SAMPLE), name="replacing")
+    status = poolcheck.main(
+        [
+            *("--config", str(SAMPLE), "--pool", pool.pool_id, "--client", pool.client_id),
+            *("--region", emulator.REGION, "--endpoint-url", cognito_endpoint),
+        ],
+        env={"SIGNUP_REPLACE_UNCONFIRMED": "1"},
+    )
+    report = capsys.readouterr().out
+    assert status == 0, report
+    assert "SIGNUP_REPLACE_UNCONFIRMED" not in report
+
+
 PASSWORDLESS = Declaration(password=False)
 WITH_PASSWORD = load_declaration(SAMPLE)
 ESSENTIALS = {"UserPoolTier": "ESSENTIALS"}
