@@ -1,7 +1,7 @@
 """Screenshots of every page state: `make screenshots` writes docs/screenshots/.
 
-Runs the app against the local Cognito, as `make run` does (plus a twin whose sign-up limit is one
-an hour and a twin whose Cognito is gone, for the 429 and 503 pages, and a passwordless twin that
+Runs the app against the local Cognito, as `make run` does (plus a twin whose sign-up and code
+limits are one an hour and a twin whose Cognito is gone, for the 429, locked and 503 pages, and a passwordless twin that
 signs people in at once, through the tests' stand-in for Cognito's Sessions), and photographs in
 Debian's Chromium: every state in English, German and Spanish on a desktop screen (docs/screenshots/<lang>/),
 and the main pages in English on a desktop and a phone, light and dark (docs/screenshots/).
@@ -33,7 +33,8 @@ SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 375, "hei
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--no-first-run"]
 LANGUAGES = ("en", "de", "es")
 # What the person types; the field names are the form's, so they hold in every language.
-PERSON = {"password": "Correct-Horse-9", "password_confirm": "Correct-Horse-9", "given_name": "Ann"}
+PERSON = {"password": "Correct-Horse-9", "given_name": "Ann"}
+OTHER_LANGUAGE = {"en": "de", "de": "es", "es": "en"}
 PASSWORDLESS = 'username = "email"\npassword = false\n[[attributes]]\nname = "given_name"\nrequired = true\n'
 
 
@@ -46,6 +47,7 @@ def main() -> None:
         key = secrets.token_urlsafe(32)
         app = stack.enter_context(serving({**pool.environment(), "SECRET_KEY": key}))
         limited = stack.enter_context(serving({**pool.environment(), "SIGNUP_RATELIMIT_SIGNUP": "1/hour"}))
+        codes = stack.enter_context(serving({**pool.environment(), "SIGNUP_RATELIMIT_CONFIRM_PER_USER": "1/hour"}))
         gone = stack.enter_context(serving({**pool.environment(), "COGNITO_ENDPOINT_URL": "http://127.0.0.1:1"}))
         sessions = SessionCognito(pool.endpoint, pool)
         passwordless = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "passwordless.toml"
@@ -57,7 +59,8 @@ def main() -> None:
             "SIGNUP_SIGN_IN": "immediate",
             "SIGNUP_TOKEN_CALLBACK_URL": "https://www.example.com/signup-tokens",
         }
-        sites = {"app": app, "limited": limited, "gone": gone, "signs_in": stack.enter_context(serving(signs_in))}
+        signing_in = stack.enter_context(serving(signs_in))
+        sites = {"app": app, "limited": limited, "codes": codes, "gone": gone, "signs_in": signing_in}
         with sync_playwright() as playwright:
             for lang in LANGUAGES:
                 with browser(playwright, SIZES["desktop"], "light") as page:
@@ -136,18 +139,56 @@ def every_state(page: Any, lang: str, sites: dict[str, str], out: Path) -> None:
         page.screenshot(path=str(out / f"{name}.png"), full_page=True)
 
     email = f"{lang}-{secrets.token_hex(3)}@example.com"
+    form_and_code_pages(page, lang, sites, shot, email)
+    page.goto(f"{sites['app']}/signup?lang={lang}")
+    fill(page, email)
+    send(page)
+    shot("signup-taken")
+    page.goto(f"{sites['app']}/signup/confirm?lang={lang}")
+    shot("confirm-returning")
+    page.goto(f"{sites['app']}/signup/confirm?lang={lang}&flow=unreadable")
+    shot("confirm-unreadable")
+    page.goto(f"{sites['codes']}/signup?lang={lang}")  # the twin takes one code an hour
+    fill(page, f"locked-{email}")
+    send(page)
+    for _ in range(2):
+        page.locator("[name=code]").fill("000000")
+        send(page)
+    shot("confirm-locked")
+    for n in range(2):  # the second sign-up from this address is over the limit
+        page.goto(f"{sites['limited']}/signup?lang={lang}")
+        fill(page, f"{n}-{email}")
+        send(page)
+    shot("429")
+    page.goto(f"{sites['gone']}/signup?lang={lang}")
+    fill(page, email)
+    send(page)
+    shot("503")
+    page.goto(f"{sites['app']}/no-such-page?lang={lang}")
+    shot("404")
+
+
+def form_and_code_pages(page: Any, lang: str, sites: dict[str, str], shot: Any, email: str) -> None:
+    """The form, its errors in two languages, the code page and its detours, to the done page."""
     page.goto(f"{sites['app']}/signup?lang={lang}")
     shot("signup")
     send(page)
     shot("signup-errors")
-    fill(page, "not an email", password="short", password_confirm="short")  # noqa: S106 - a weak one, on purpose
+    fill(page, "not an email", password="short", custom_company="x" * 70)  # noqa: S106 - a weak one, on purpose
     send(page)
     shot("signup-errors-filled")
-    fill(page, email)
-    send(page, wait=False)
-    shot("signup-too-fast")
+    page.locator(f"nav.languages button[value={OTHER_LANGUAGE[lang]}]").click()
+    page.wait_for_load_state()
+    shot("signup-errors-other-language")
+    page.locator(f"nav.languages button[value={lang}]").click()
+    page.wait_for_load_state()
+    fill(page, email, custom_company="Ann & Co")
     send(page)
     shot("confirm")
+    page.locator("main a[href*='draft=']").first.click()  # "Not your email address? Change it"
+    page.wait_for_load_state()
+    shot("signup-changed")
+    page.go_back()
     page.locator("[name=code]").fill("000000")
     send(page)
     shot("confirm-wrong-code")
@@ -163,25 +204,6 @@ def every_state(page: Any, lang: str, sites: dict[str, str], out: Path) -> None:
     page.locator("[name=code]").fill(emulator.LOCAL_CODE)
     send(page)
     shot("done")
-    page.goto(f"{sites['app']}/signup?lang={lang}")
-    fill(page, email)
-    send(page)
-    shot("signup-taken")
-    page.goto(f"{sites['app']}/signup/confirm?lang={lang}")
-    shot("confirm-returning")
-    page.goto(f"{sites['app']}/signup/confirm?lang={lang}&flow=unreadable")
-    shot("confirm-unreadable")
-    for n in range(2):  # the second sign-up from this address is over the limit
-        page.goto(f"{sites['limited']}/signup?lang={lang}")
-        fill(page, f"{n}-{email}")
-        send(page)
-    shot("429")
-    page.goto(f"{sites['gone']}/signup?lang={lang}")
-    fill(page, email)
-    send(page)
-    shot("503")
-    page.goto(f"{sites['app']}/no-such-page?lang={lang}")
-    shot("404")
 
 
 def invited_and_signed_in(page: Any, lang: str, sites: dict[str, str], invitations: Invitations, out: Path) -> None:
@@ -214,7 +236,7 @@ def main_pages(page: Any, app: str, variant: str) -> None:
 
     page.goto(f"{app}/signup")
     shot("signup")
-    fill(page, "not an email", password="short", password_confirm="short")  # noqa: S106 - a weak one, on purpose
+    fill(page, "not an email", password="short")  # noqa: S106 - a weak one, on purpose
     send(page)
     shot("signup-errors")
     fill(page, f"{variant}-{secrets.token_hex(3)}@example.com")
