@@ -97,6 +97,7 @@ def build_components(settings: Settings, declaration: Declaration, cognito_clien
             auth_session_seconds=settings.sign_in.auth_session_seconds,
             page_address=lambda flow: url_for(ROUTE_OF_KIND[flow.kind], flow=flows.seal(flow), _external=True),
             site_name=settings.site_name,
+            ipv6_prefix=limits.ipv6_prefix,
         ),
         pages=Pages(declaration, settings, forms, tokens),
         flows=flows,

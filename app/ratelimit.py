@@ -195,13 +195,15 @@ class FormLedger:
         return f"signup-form/{hashlib.sha256(text.encode()).hexdigest()[:32]}"
 
 
-def network_key(ip: str) -> str:
-    """The key a client address is limited by: an IPv4 address itself, an IPv6 address its /64.
+def network_key(ip: str, ipv6_prefix: int = 64) -> str:
+    """The key a client address is limited by: an IPv4 address itself, an IPv6 address its network
+    (a /64 unless `ipv6_prefix` says otherwise: SIGNUP_RATELIMIT_IPV6_PREFIX).
 
-    One IPv6 subscriber (a home, a phone, a rented server) is given a whole /64 and can take a new
-    address from it for every request; keyed on the /64, they get one limit, as with one IPv4
-    address. An IPv4 address seen through an IPv6 socket (::ffff:a.b.c.d) counts as itself;
-    anything that is not an address is its own key.
+    One IPv6 subscriber (a home, a phone, a rented server) is given at least a whole /64 and can take
+    a new address from it for every request; keyed on the network, they get one limit, as with one
+    IPv4 address. Free tunnel brokers hand out /48s, which a prefix of 48 counts as one. An IPv4
+    address seen through an IPv6 socket (::ffff:a.b.c.d) counts as itself; anything that is not an
+    address is its own key.
     """
     try:
         address = ipaddress.ip_address(ip)
@@ -211,7 +213,8 @@ def network_key(ip: str) -> str:
         return str(address)
     if address.ipv4_mapped:
         return str(address.ipv4_mapped)
-    return str(ipaddress.IPv6Network((int(address) >> 64 << 64, 64)))
+    host_bits = 128 - ipv6_prefix
+    return str(ipaddress.IPv6Network((int(address) >> host_bits << host_bits, ipv6_prefix)))
 
 
 def _storage(uri: str) -> Any:

@@ -94,6 +94,7 @@ class RateLimits:
     enabled: bool = True
     storage_uri: str = "memory://"
     rules: Mapping[Rule, tuple[RateLimitItem, ...]] = field(default_factory=dict)
+    ipv6_prefix: int = 64  # an IPv6 network this long counts as one address
 
 
 @dataclass(frozen=True)
@@ -178,6 +179,14 @@ class _Reader:
             return default
         return value
 
+    def prefix(self, name: str) -> int:
+        """An IPv6 prefix length for grouping addresses: 32 (a whole provider's block) to 64 (one subscriber)."""
+        value = int(self.number(name, 64, whole=True))
+        if not 32 <= value <= 64:
+            self.problems.append(f"{name} must be a prefix length from 32 to 64 (got {value})")
+            return 64
+        return value
+
     def limits(self, rule: Rule) -> tuple[RateLimitItem, ...]:
         raw = self.env.get(rule.setting, "").strip() or DEFAULT_LIMITS[rule]
         try:
@@ -231,6 +240,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
             enabled=read.flag("SIGNUP_RATELIMIT_ENABLED", default=True),
             storage_uri=read.text("SIGNUP_RATELIMIT_STORAGE_URI", check=_check_storage) or "memory://",
             rules={rule: read.limits(rule) for rule in Rule},
+            ipv6_prefix=read.prefix("SIGNUP_RATELIMIT_IPV6_PREFIX"),
         ),
         min_fill_seconds=read.number("SIGNUP_MIN_FILL_SECONDS", 1.0, zero=True),
         captcha=_captcha(

@@ -58,11 +58,6 @@ class Visitor:
         metadata = {**self.client_metadata, "lang": self.language} if self.language else self.client_metadata
         return RequestContext(ip_address=self.ip, encoded_data=self.encoded_data, client_metadata=metadata)
 
-    @property
-    def network(self) -> str:
-        """The address the per-address limits count (an IPv6 /64 counts as one)."""
-        return network_key(self.ip)
-
 
 class Steps:
     """Sign up, confirm, send a new code, and set a password of one's own."""
@@ -81,6 +76,7 @@ class Steps:
         auth_session_seconds: int = 180,
         page_address: Callable[[Flow], str] | None = None,
         site_name: str = "",
+        ipv6_prefix: int = 64,
     ) -> None:
         self.service = service
         # The address of the page where a Flow's code is entered, and the site's name: both go to a
@@ -88,6 +84,7 @@ class Steps:
         self.page_address = page_address
         self.site_name = site_name
         self.limiter = limiter
+        self.ipv6_prefix = ipv6_prefix  # the IPv6 network the per-address limits count as one address
         self.guard = guard
         self.declaration = declaration
         self.ledger = ledger
@@ -132,7 +129,7 @@ class Steps:
                 return self._code_page(username, attributes, Kind.CREATED, notice="form_sent_before")
             try:
                 for _ in range(2 if quick else 1):
-                    self.limiter.hit(Rule.SIGNUP, visitor.network, "too_many_signups")
+                    self.limiter.hit(Rule.SIGNUP, self._network(visitor), "too_many_signups")
                 self._hit_destination(attributes.get(self.declaration.code_attribute or "", ""))
                 result = self._create(username, password, attributes, visitor, invitation)
             except SignupError:
@@ -156,6 +153,10 @@ class Steps:
         return self._code_page(
             username, attributes, Kind.CREATED, delivery=result.delivery, sub=result.user_sub, session=result.session
         )
+
+    def _network(self, visitor: Visitor) -> str:
+        """The address the per-address limits count (all of an IPv6 network counts as one)."""
+        return network_key(visitor.ip, self.ipv6_prefix)
 
     def _create(
         self,
@@ -181,7 +182,7 @@ class Steps:
             account = self.service.account(username)
             if account is None or not account.unconfirmed:
                 raise
-        self.limiter.hit(Rule.SIGNUP, visitor.network, "too_many_signups")
+        self.limiter.hit(Rule.SIGNUP, self._network(visitor), "too_many_signups")
         self.service.delete_account(username)
         metrics.UNCONFIRMED_REPLACED.inc()
         return self.service.sign_up(username, password, attributes, context, validation_data)
@@ -206,10 +207,10 @@ class Steps:
         """
         username = flow.username
         try:
-            self.limiter.hit(Rule.CONFIRM, visitor.network, "too_many_codes")
+            self.limiter.hit(Rule.CONFIRM, self._network(visitor), "too_many_codes")
             # Per account and address: guesses from elsewhere cannot lock the owner out, and
             # Cognito's own limit on wrong codes per account stays the backstop.
-            self.limiter.hit(Rule.CONFIRM_PER_USER, f"{username}|{visitor.network}", "too_many_codes")
+            self.limiter.hit(Rule.CONFIRM_PER_USER, f"{username}|{self._network(visitor)}", "too_many_codes")
             if flow.kind == Kind.EXISTING:
                 self._decoy_call(lambda name: self.service.confirm_sign_up(name, code, visitor.context))
                 raise InvalidInput("wrong_code", "code", code="CodeMismatchException")
@@ -289,8 +290,8 @@ class Steps:
         session out: the account is the person's own from here on."""
         username = flow.username
         try:
-            self.limiter.hit(Rule.CONFIRM, visitor.network, "too_many_codes")
-            self.limiter.hit(Rule.CONFIRM_PER_USER, f"{username}|{visitor.network}", "too_many_codes")
+            self.limiter.hit(Rule.CONFIRM, self._network(visitor), "too_many_codes")
+            self.limiter.hit(Rule.CONFIRM_PER_USER, f"{username}|{self._network(visitor)}", "too_many_codes")
             if flow.kind == Kind.HIDDEN_RESET:
                 self._decoy_call(
                     lambda name: self.service.confirm_forgot_password(name, code, password, visitor.context)
@@ -391,7 +392,7 @@ class Steps:
 
     def _hit_resend(self, flow: Flow, visitor: Visitor) -> None:
         """The limits on sending a code again: per address, per account, and per destination."""
-        self.limiter.hit(Rule.RESEND, visitor.network, "too_many_resends")
+        self.limiter.hit(Rule.RESEND, self._network(visitor), "too_many_resends")
         self.limiter.hit(Rule.RESEND_PER_USER, flow.username, "too_many_resends")
         self._hit_destination(self._typed(flow).get(self.declaration.code_attribute or "", ""))
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, current_app, request, url_for
+from flask import Blueprint, abort, current_app, request, url_for
 from flask_babel import get_locale, get_translations
 from flask_wtf import FlaskForm
 from markupsafe import Markup
@@ -169,9 +169,16 @@ def site() -> dict[str, str | None]:
 
 @bp.get("/theme-<version>.css")
 def theme_css(version: str) -> Response:
-    """The operator's colours and font; its address changes when they do, so it may be cached for long."""
+    """The operator's colours and font; its address changes when they do, so it may be cached for long.
+
+    Only under this instance's own version: any other is 404, so no cache keeps these colours for a
+    year under the address of other ones (an instance of a rolling deploy with another theme).
+    """
+    parts = current()
+    if version != parts.theme_version or not parts.settings.theme.customised:
+        abort(404)
     return Response(
-        current().theme_css, mimetype="text/css", headers={"Cache-Control": "public, max-age=31536000, immutable"}
+        parts.theme_css, mimetype="text/css", headers={"Cache-Control": "public, max-age=31536000, immutable"}
     )
 
 

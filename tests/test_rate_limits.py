@@ -18,6 +18,7 @@ from limits import parse_many
 from app import create_app
 from app.errors import ConfigError, TooManyAttempts
 from app.ratelimit import RateLimiter, Rule, network_key
+from app.steps import Visitor
 from local import emulator
 
 from .conftest import ROOT, SIGNUP, StrictStubber, app_with, base_env, csrf_token, form_action, submit, text
@@ -234,6 +235,17 @@ def test_a_store_that_cannot_be_reached_lets_attempts_through(caplog: pytest.Log
 )
 def test_an_ipv6_network_shares_one_limit(address: str, key: str) -> None:
     assert network_key(address) == key
+
+
+def test_a_tunnel_brokers_48_counts_as_one_address_when_configured(stubber: StrictStubber) -> None:
+    assert network_key("2001:db8:1:2::1", 48) == network_key("2001:db8:1:ffff::1", 48) == "2001:db8:1::/48"
+    assert network_key("2001:db8:2::1", 48) == "2001:db8:2::/48"
+    app = create_app(base_env(SIGNUP_RATELIMIT_IPV6_PREFIX="48"), cognito_client=stubber.client)
+    steps = app.extensions["signup"].steps
+    assert steps._network(Visitor(ip="2001:db8:1:2::1")) == steps._network(Visitor(ip="2001:db8:1:ff::9"))
+    for wrong in ("16", "96", "sixty-four"):
+        with pytest.raises(ConfigError, match="SIGNUP_RATELIMIT_IPV6_PREFIX"):
+            create_app(base_env(SIGNUP_RATELIMIT_IPV6_PREFIX=wrong), cognito_client=stubber.client)
 
 
 def test_new_addresses_from_one_ipv6_network_do_not_buy_new_attempts() -> None:

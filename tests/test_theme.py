@@ -41,6 +41,16 @@ def test_the_theme_is_a_cached_stylesheet_and_the_logo_is_allowed(stubber: Stric
     assert "--font: Inter, sans-serif;" in theme.get_data(as_text=True)
 
 
+def test_a_theme_address_of_another_version_is_not_found(stubber: StrictStubber, stub_app: object) -> None:
+    client = create_app(base_env(SIGNUP_THEME_BRAND_COLOR="#e91e63"), cognito_client=stubber.client).test_client()
+    for other in ("/theme-anything.css", "/theme-0123456789ab.css"):  # not this instance's colours, cached a year
+        response = client.get(other)
+        assert response.status_code == 404
+        assert "immutable" not in response.headers.get("Cache-Control", "")
+    untouched = stub_app.test_client()  # type: ignore[attr-defined]
+    assert untouched.get("/theme-0123456789ab.css").status_code == 404  # no theme: no stylesheet at all
+
+
 def test_without_a_theme_no_extra_stylesheet_is_loaded(stub_app: object) -> None:
     assert "/theme-" not in stub_app.test_client().get("/signup").get_data(as_text=True)  # type: ignore[attr-defined]
 
