@@ -119,21 +119,48 @@ class SignedFormToken(CSRF):
         field.age, field.page_view = checked.age, checked.page_view
 
 
-def is_same_origin(request: Request) -> bool:
+def is_same_origin(request: Request, own: str | None = None) -> bool:
     """Whether a POST comes from one of the app's own pages, as far as the browser tells.
 
     Sec-Fetch-Site first (the browser's own verdict), then Origin, then Referer; a request with
     none of them comes from an old browser or a non-browser client, which the form token covers.
+    `own` is the app's configured origin (SIGNUP_PUBLIC_URL); without it, the request's own scheme
+    and Host, which a client may choose.
     """
     site = request.headers.get("Sec-Fetch-Site")
     if site is not None:
         return site == "same-origin"
-    own = f"{request.scheme}://{request.host}".lower()
+    own = own or origin_of(request.scheme, request.host)
     origin = request.headers.get("Origin")
     if origin is not None:
         return origin.lower() == own  # "null" (a sandboxed frame, a privacy redirect) never matches
     referer = request.headers.get("Referer")
     if referer:
         parts = urlsplit(referer)
-        return f"{parts.scheme}://{parts.netloc}".lower() == own
+        return origin_of(parts.scheme, parts.netloc) == own
     return True
+
+
+def is_own_host(request: Request, own: str | None) -> bool:
+    """Whether a request names the app's own host (SIGNUP_PUBLIC_URL), when one is configured.
+
+    A request for another host is a misrouted one or a DNS-rebinding page's: a browser that a
+    hostile name resolved to this app sends that name as Host, and would read the answers.
+    """
+    return own is None or _host(request.host) == _host(urlsplit(own).netloc)
+
+
+def origin_of(scheme: str, host: str) -> str:
+    """`scheme://host[:port]` as browsers send it in Origin: lower case, without the scheme's default port."""
+    scheme = scheme.lower()
+    return f"{scheme}://{_host(host, scheme)}"
+
+
+def _host(netloc: str, scheme: str = "") -> str:
+    """A host and port, lower case, without a default port (either one, when the scheme is not known:
+    behind a proxy that is not trusted, the app cannot tell the scheme the browser used)."""
+    host = netloc.lower()
+    defaults = {"https": (":443",), "http": (":80",)}.get(scheme, (":443", ":80"))
+    for port in defaults:
+        host = host.removesuffix(port)
+    return host

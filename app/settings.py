@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from limits import RateLimitItem, parse_many
 
 from app.bots import CAPTCHA_PROVIDERS
+from app.csrf import origin_of
 from app.errors import ConfigError
 from app.ratelimit import Rule
 from app.theme import FONT_FAMILY, HEX_COLOUR, Theme
@@ -125,6 +126,8 @@ class Settings:
     cognito_max_in_flight: int | None = None  # per worker; None: three quarters of its threads (cognito_cap)
     frame_ancestors: tuple[str, ...] = ()  # origins allowed to embed the app; empty: not embeddable
     trusted_proxies: int = 0
+    # The app's own origin (SIGNUP_PUBLIC_URL): requests for another host are refused, posts must come from it.
+    public_origin: str | None = None
     rate_limits: RateLimits = field(default_factory=RateLimits)
     min_fill_seconds: float = 1.0
     captcha: Captcha | None = None
@@ -236,6 +239,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         cognito_max_in_flight=int(read.number("SIGNUP_COGNITO_MAX_IN_FLIGHT", 0, whole=True)) or None,
         frame_ancestors=tuple(read.text("SIGNUP_FRAME_ANCESTORS", check=_check_origins).split()),
         trusted_proxies=int(read.number("SIGNUP_TRUSTED_PROXIES", 0, whole=True, zero=True)),
+        public_origin=public_origin(read.text("SIGNUP_PUBLIC_URL", check=_check_public_url)),
         rate_limits=RateLimits(
             enabled=read.flag("SIGNUP_RATELIMIT_ENABLED", default=True),
             storage_uri=read.text("SIGNUP_RATELIMIT_STORAGE_URI", check=_check_storage) or "memory://",
@@ -339,6 +343,21 @@ def _check_scope(value: str) -> str | None:
 def _check_url(value: str) -> str | None:
     parts = urlsplit(value)
     return None if parts.scheme in ("http", "https") and parts.netloc else "must be an absolute http(s) URL"
+
+
+def _check_public_url(value: str) -> str | None:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/") or parts.query:
+        return "must be the app's own address, such as https://signup.example.com (no path)"
+    return None
+
+
+def public_origin(url: str) -> str | None:
+    """The origin of the app's public address, as browsers write it: lower case, no default port."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    return origin_of(parts.scheme, parts.netloc)
 
 
 def _check_urls(value: str) -> str | None:

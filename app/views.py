@@ -22,7 +22,7 @@ from werkzeug.wrappers import Response
 
 from app.bots import HONEYPOT_FIELD
 from app.components import Components, current
-from app.csrf import is_same_origin
+from app.csrf import is_own_host, is_same_origin
 from app.drafts import MAX_DRAFT_LENGTH, Draft
 from app.errors import SignupError
 from app.flow import CODE_PAGES, END_PAGES, PASSWORD_PAGES, ROUTE_OF_KIND, Flow, Kind
@@ -49,10 +49,19 @@ PAGE_OF_ROUTE = {
 }
 
 
+@bp.before_app_request
+def refuse_other_hosts() -> None:
+    """With SIGNUP_PUBLIC_URL set, a request for any other host is refused before anything runs
+    (app.csrf.is_own_host); the balancer's health checks, which name an instance, pass."""
+    if request.blueprint != "health" and not is_own_host(request, current().settings.public_origin):
+        current_app.logger.info("Request refused: it named another host")
+        abort(400)
+
+
 @bp.before_request
 def refuse_other_sites() -> None:
     """A post from any page but the app's own is refused before anything else runs (app.csrf)."""
-    if request.method == "POST" and not is_same_origin(request):
+    if request.method == "POST" and not is_same_origin(request, current().settings.public_origin):
         current_app.logger.info("Post refused: it came from another site")
         abort(403)
 
@@ -89,11 +98,16 @@ def _read_request() -> SignupRequest:
 
 @bp.url_defaults
 def carry(endpoint: str, values: dict[str, Any]) -> None:
-    """Every link and form of the flow keeps what this request's address carries (app.signup_request)."""
+    """Every link and form of the flow keeps what this request's address carries (app.signup_request).
+
+    All but the invitation: it names the invited address in a signed but readable token, and only
+    the sign-up form uses it, so it never rides beside a sealed flow into the steps after.
+    """
     req = g.get("signup_request")
     if req is not None:
         for name, value in req.carried.query.items():
-            values.setdefault(name, value)
+            if name != "invite" or endpoint == "signup.signup":
+                values.setdefault(name, value)
 
 
 @bp.get("/")

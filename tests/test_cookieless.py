@@ -11,6 +11,7 @@ import pytest
 from itsdangerous import URLSafeTimedSerializer
 
 from app import csrf, flow
+from app.errors import ConfigError
 from app.flow import Flow
 
 from .conftest import SECRET_KEY, SIGNUP, StrictStubber, app_with, csrf_token, form_action, submit, text
@@ -89,6 +90,46 @@ def test_a_post_from_the_apps_own_page_goes_through(stubber: StrictStubber, head
     client = app_with(stubber).test_client()
     token = csrf_token(client.get("/signup").get_data(as_text=True))
     assert client.post("/signup", data={**SIGNUP, "csrf_token": token}, headers=headers).status_code == 302
+
+
+def test_with_a_public_address_a_request_for_any_other_host_is_refused_before_anything_runs(
+    stubber: StrictStubber,
+) -> None:
+    client = app_with(stubber, SIGNUP_PUBLIC_URL="https://signup.example.com").test_client()
+    own = "https://signup.example.com"
+    assert client.get("/signup", base_url=own).status_code == 200
+    assert client.get("/signup", base_url="https://SIGNUP.example.com:443").status_code == 200
+    assert client.get("/signup", base_url="http://signup.example.com").status_code == 200  # TLS ended before the app
+    token = csrf_token(client.get("/signup", base_url=own).get_data(as_text=True))
+    # DNS rebinding: a hostile name resolved to the app; its page posts with its own name as Host and Origin.
+    for base_url in ("http://evil.example", "https://signup.example.com.evil.example", "http://127.0.0.1:8000"):
+        rebound = client.post(
+            "/signup", base_url=base_url, data={**SIGNUP, "csrf_token": token}, headers={"Origin": base_url}
+        )
+        assert rebound.status_code == 400, base_url
+        assert client.get("/signup", base_url=base_url).status_code == 400
+    # The balancer's health checks name an instance, not the public host.
+    assert client.get("/healthz", base_url="http://10.0.0.5:8000").status_code == 200
+
+
+def test_with_a_public_address_the_origin_of_a_post_is_compared_with_it(stubber: StrictStubber) -> None:
+    stubber.add_response("sign_up", SIGNED_UP)
+    client = app_with(stubber, SIGNUP_PUBLIC_URL="https://signup.example.com").test_client()
+    own = "https://signup.example.com"
+    token = csrf_token(client.get("/signup", base_url=own).get_data(as_text=True))
+    data = {**SIGNUP, "csrf_token": token}
+    # The app sees plain HTTP (no trusted proxy told it otherwise), the browser's page was HTTPS.
+    plain = "http://signup.example.com"
+    assert (
+        client.post("/signup", base_url=plain, data=data, headers={"Origin": "http://signup.example.com"}).status_code
+        == 403
+    )
+    assert client.post("/signup", base_url=plain, data=data, headers={"Origin": own}).status_code == 302
+
+
+def test_a_public_address_with_a_path_is_refused_at_start_up(stubber: StrictStubber) -> None:
+    with pytest.raises(ConfigError, match="SIGNUP_PUBLIC_URL must be the app's own address"):
+        app_with(stubber, SIGNUP_PUBLIC_URL="https://www.example.com/signup")
 
 
 def test_a_form_token_past_its_age_is_refused_and_the_form_comes_back_to_be_sent_again(

@@ -170,7 +170,10 @@ def test_an_invitation_fills_in_and_fixes_the_address_and_tells_the_trigger(
     field = re.search(r'<input[^>]*name="username"[^>]*>', page_text).group(0)
     assert 'value="invitee@example.com"' in field and "readonly" in field
     code_page = submit(client, link, {**PERSON, "username": "invitee@example.com"}).headers["Location"]
-    submit(client, code_page, {"code": emulator.LOCAL_CODE})
+    done = submit(client, code_page, {"code": emulator.LOCAL_CODE}).headers["Location"]
+    # The readable invitation stays with the form: never beside the sealed flow, nor in any later link.
+    assert "invite=" not in code_page and "invite=" not in done
+    assert "invite=" not in client.get(code_page).get_data(as_text=True)
     (sign_up,) = recorded.sent("SignUp")
     validation = {item["Name"]: item["Value"] for item in sign_up["ValidationData"]}
     assert validation["team"] == "blue" and re.fullmatch(r"[0-9a-f]{16}", validation["invitation"])
