@@ -200,6 +200,8 @@ def build_forms(
     check_deliverability: bool,
 ) -> FormClasses:
     """Build the form classes from the declaration: fresh classes, never a mutated shared one."""
+    # Cognito's advanced-security data comes from its script, which only the sign-up form loads
+    # (app.headers: the pages after it hold the sealed flow in their address, and load no third party's code).
     extra: dict[str, Field] = {}
     if advanced_security:
         extra["encoded_data"] = HiddenField(filters=[lambda v: v if v and len(v) <= MAX_ENCODED_DATA_LENGTH else None])
@@ -226,17 +228,15 @@ def build_forms(
 
     confirm_base = _base(tokens, "confirm")
     new_password = type(
-        "NewPasswordForm", (_base(tokens, "password"),), {"code": code(), **_password_fields(declaration), **extra}
+        "NewPasswordForm", (_base(tokens, "password"),), {"code": code(), **_password_fields(declaration)}
     )
     new_password.password_rules = password_rules(declaration.password_policy)  # type: ignore[attr-defined]
     return FormClasses(
         signup=_signup_form(_base(tokens, "signup"), declaration, extra, check_deliverability),
-        confirm=type("ConfirmForm", (confirm_base,), {"code": code(), **extra}),
-        confirm_returning=type(
-            "ConfirmReturningForm", (confirm_base,), {"username": username(), "code": code(), **extra}
-        ),
+        confirm=type("ConfirmForm", (confirm_base,), {"code": code()}),
+        confirm_returning=type("ConfirmReturningForm", (confirm_base,), {"username": username(), "code": code()}),
         new_password=new_password,
-        forgot=type("ForgotForm", (_base(tokens, "forgot"),), {"username": username(), **extra}),
+        forgot=type("ForgotForm", (_base(tokens, "forgot"),), {"username": username()}),
     )
 
 

@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 from app.bots import CAPTCHA_PROVIDERS
 from app.compression import compress
 from app.settings import Settings
+from app.templating import third_parties_allowed
 
 HSTS = "max-age=63072000"  # two years; subdomains are the operator's call, so not included
 PERMISSIONS_POLICY = ", ".join(
@@ -41,19 +42,19 @@ def origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def content_security_policy(settings: Settings) -> str:
+def content_security_policy(settings: Settings, *, third_parties: bool = True) -> str:
     """A strict policy: only the app's own files, no inline code; framing only by the allowed origins.
 
-    Third parties appear only when the operator turns them on: Cognito's advanced-security script
-    and the CAPTCHA service. form-action lists the success and return addresses and Managed Login
-    too, because browsers apply it to the redirect that follows a form post, and the callback that
-    immediate sign-in posts the tokens to.
+    Third parties appear only when the operator turns them on (Cognito's advanced-security script
+    and the CAPTCHA service), and only where `third_parties` says: the sign-up form. form-action
+    lists the success and return addresses and Managed Login too, because browsers apply it to the
+    redirect that follows a form post, and the callback that immediate sign-in posts the tokens to.
     """
     scripts: list[str] = ["'self'"]
     frames: list[str] = []
-    if settings.advanced_security:
+    if settings.advanced_security and third_parties:
         scripts.append(origin(settings.advanced_security_script_url))
-    if settings.captcha:
+    if settings.captcha and third_parties:
         provider = CAPTCHA_PROVIDERS[settings.captcha.provider]
         scripts += provider.script_origins
         frames += provider.frame_origins
@@ -88,15 +89,21 @@ def content_security_policy(settings: Settings) -> str:
 def add_headers(app: Flask, settings: Settings) -> None:
     """Register the after-request hook that sets the headers and compresses what is worth it (app.compression)."""
     headers = {
-        "Content-Security-Policy": content_security_policy(settings),
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "strict-origin-when-cross-origin",
         "Permissions-Policy": PERMISSIONS_POLICY,
     }
 
+    # The sign-up form's policy, and every other page's: only the app's own code (app.templating.third_parties_allowed).
+    policies = {
+        True: content_security_policy(settings),
+        False: content_security_policy(settings, third_parties=False),
+    }
+
     @app.after_request
     def set_headers(response: Response) -> Response:
         response.headers.update(headers)
+        response.headers["Content-Security-Policy"] = policies[third_parties_allowed()]
         if request.is_secure:
             response.headers["Strict-Transport-Security"] = HSTS
         if response.mimetype == "text/html" and "Cache-Control" not in response.headers:

@@ -128,9 +128,9 @@ def password_policy(form: FlaskForm) -> dict[str, Any]:
 
 @bp.app_template_global()
 def advanced_security() -> dict[str, str] | None:
-    """What pages need to load Cognito's advanced-security script, when it is on."""
+    """What the sign-up form needs to load Cognito's advanced-security script, when it is on."""
     settings = current().settings
-    if not settings.advanced_security:
+    if not (settings.advanced_security and third_parties_allowed()):
         return None
     return {
         "script": settings.advanced_security_script_url,
@@ -143,13 +143,22 @@ def advanced_security() -> dict[str, str] | None:
 def captcha() -> dict[str, str] | None:
     """The CAPTCHA widget to show on the sign-up form, when one is configured."""
     configured = current().guard.captcha
-    if configured is None:
+    if configured is None or not third_parties_allowed():
         return None
     return {
         "script": configured.provider.script_url,
         "widget": configured.provider.widget_class,
         "site_key": configured.site_key,
     }
+
+
+def third_parties_allowed() -> bool:
+    """Whether this page may load another party's script: the sign-up form alone (app.headers).
+
+    The pages after it carry the sealed flow in their address (with immediate sign-in, Cognito's
+    Session), and the signed-in page posts the person's tokens: no code but the app's runs there.
+    """
+    return request.endpoint == "signup.signup"
 
 
 @bp.app_template_global()

@@ -7,6 +7,7 @@ from typing import Any
 from botocore.stub import ANY
 
 from app.cognito import secret_hash
+from app.flow import Flow, Kind
 
 from .conftest import CLIENT_SECRET, SIGNUP, StrictStubber, app_with, csrf_token
 
@@ -96,3 +97,28 @@ def test_a_trigger_confirmed_account_skips_the_code_page(stubber: StrictStubber)
     token = csrf_token(client.get("/signup").get_data(as_text=True))
     response = client.post("/signup", data={**SIGNUP, "csrf_token": token})
     assert response.headers["Location"].startswith("/signup/done?flow=")
+
+
+def test_third_party_scripts_load_on_the_sign_up_form_alone(stubber: StrictStubber) -> None:
+    """The pages after the form carry the sealed flow (with immediate sign-in, Cognito's Session) in
+    their address, and the signed-in page, which the code page's own route answers, posts tokens:
+    neither Cognito's script nor the CAPTCHA's runs there, and their policy allows none."""
+    app = app_with(
+        stubber,
+        SIGNUP_ADVANCED_SECURITY="1",
+        SIGNUP_CAPTCHA="turnstile",
+        SIGNUP_CAPTCHA_SITE_KEY="site-key-1",
+        SIGNUP_CAPTCHA_SECRET_KEY="captcha-secret",
+    )
+    client = app.test_client()
+    form = client.get("/signup")
+    assert SCRIPT in form.get_data(as_text=True) and "challenges.cloudflare.com" in form.get_data(as_text=True)
+    assert "amazoncognito.com" in form.headers["Content-Security-Policy"]
+    flow = app.extensions["signup"].flows.seal(Flow("ann@example.com", kind=Kind.CREATED))
+    later = [f"/signup/confirm?flow={flow}", "/signup/confirm", "/signup/forgot", f"/signup/done?flow={flow}", "/x"]
+    for address in later:
+        page = client.get(address)
+        html = page.get_data(as_text=True)
+        assert "amazoncognito.com" not in html and "cloudflare" not in html and "data-asf-pool" not in html, address
+        policy = page.headers["Content-Security-Policy"]
+        assert "script-src 'self';" in policy and "frame-src 'none'" in policy, address
