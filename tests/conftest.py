@@ -22,7 +22,7 @@ from botocore.stub import Stubber
 from flask.testing import FlaskClient
 
 from app import create_app
-from app.cognito import create_client
+from app.cognito import create_client, secret_hash
 from app.declaration import load_declaration
 from app.settings import load_settings
 
@@ -193,3 +193,24 @@ def playwright() -> Iterator[Any]:
 
     with sync_playwright() as driver:
         yield driver
+
+
+def password_opens(pool: LocalPool, username: str, password: str) -> bool:
+    """Whether this password signs in to the account (the way an attacker, or the site's sign-in, would try it)."""
+    from local.emulator import admin_client  # noqa: PLC0415 - only tests that run the emulator call this
+
+    admin = admin_client(pool.endpoint)
+    try:
+        admin.admin_initiate_auth(
+            UserPoolId=pool.pool_id,
+            ClientId=pool.client_id,
+            AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+            AuthParameters={
+                "USERNAME": username,
+                "PASSWORD": password,
+                "SECRET_HASH": secret_hash(pool.client_secret, username, pool.client_id),
+            },
+        )
+    except admin.exceptions.ClientError:
+        return False
+    return True

@@ -23,7 +23,7 @@ import pytest
 
 from local import emulator
 
-from .conftest import base_env
+from .conftest import base_env, password_opens
 from .engines import Engine, open_page
 from .servers import PARENT, Tls, gunicorn, page, serve
 
@@ -34,6 +34,8 @@ CONFIRM_HEADING = "Confirm your account"
 WRONG_CODE_ERROR = "That code is not right"
 NEW_CODE_NOTICE = "We sent you a new code."
 DONE_HEADING = "Your account is ready"
+RESET_HEADING = "Choose a new password"
+PASSWORD_SET_HEADING = "Your new password is set"
 
 # Where the flow goes, and where the pages show things.
 SIGNUP_PATH = "/signup"
@@ -51,9 +53,11 @@ RESEND = "button[formaction*='/resend']"
 CODE_ERROR = "#code-error-1"
 NOTICE = ".notice"
 FRAME = "iframe#signup"
+FORGOT_LINK = "a[href^='/signup/forgot']"
 
 # What the person types.
 PASSWORD_VALUE = "Correct-Horse-9"
+NEW_PASSWORD_VALUE = "Battery-Staple-7"
 GIVEN_NAME_VALUE = "Ann"
 PLAN_VALUE = "team"
 WRONG_CODE = "000000"
@@ -113,7 +117,8 @@ def csrf_lines(log: Path) -> str:
 def test_the_whole_flow(
     case: Case, local_pool: emulator.LocalPool, tls: Tls, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    """Sign up, a wrong code, a new code, the right code: a confirmed user, and the parent told."""
+    """Sign up, a wrong code, a new code, the right code: a confirmed user, and the parent told.
+    Then "Forgot your password?" from the form: the new password signs in, the old one no more."""
     playwright: Any = request.getfixturevalue("playwright") if case.engine == "chromium" else None
     email = f"{case}-{uuid.uuid4().hex[:12]}@example.com"
     started = time.monotonic()
@@ -156,16 +161,33 @@ def test_the_whole_flow(
         expect(HEADING, DONE_HEADING)
         assert tab.path() == DONE_PATH
 
+        tab.goto(where.start)
+        if case.framed:
+            tab.enter_frame(FRAME)
+        tab.click(FORGOT_LINK)
+        expect(HEADING, RESET_HEADING)
+        tab.fill(USERNAME, email)
+        tab.click(SIGNUP_SUBMIT)
+        expect(HEADING, RESET_HEADING)
+        tab.fill(CODE, emulator.LOCAL_CODE)
+        tab.fill(PASSWORD, NEW_PASSWORD_VALUE)
+        tab.click(CONFIRM_SUBMIT)
+        expect(HEADING, PASSWORD_SET_HEADING)
+        assert tab.path() == DONE_PATH
+
         messages = tab.evaluate("window.received") if case.framed else []
         finished = time.monotonic()
 
     user = emulator.admin_client(local_pool.endpoint).admin_get_user(UserPoolId=local_pool.pool_id, Username=email)
     assert user["UserStatus"] == "CONFIRMED"
+    assert password_opens(local_pool, email, NEW_PASSWORD_VALUE) and not password_opens(
+        local_pool, email, PASSWORD_VALUE
+    )
     if case.framed:
         ours = [m["data"].get("type") for m in messages if m["origin"] == where.app and isinstance(m["data"], dict)]
         assert "signed-up" in ours
         assert "confirmed" in ours
-        assert ours.index("signed-up") < ours.index("confirmed")
+        assert ours.index("signed-up") < ours.index("confirmed") < ours.index("password-reset")
     print(f"{case}: browser and app up in {ready - started:.1f} s, flow {finished - ready:.1f} s")
 
 

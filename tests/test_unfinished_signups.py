@@ -17,10 +17,9 @@ from typing import Any
 import pytest
 
 from app import create_app
-from app.cognito import secret_hash
 from local import emulator
 
-from .conftest import SIGNUP, base_env, csrf_token, form_action, submit, text, without_tokens
+from .conftest import SIGNUP, base_env, csrf_token, form_action, password_opens, submit, text, without_tokens
 
 BOB = "bob@example.com"
 ATTACKER_PASSWORD = "Attacker-Chose-1"
@@ -51,25 +50,6 @@ def make_app(pool: emulator.LocalPool, *, hide: bool = False, replace: bool = Fa
 
 def signup_data(email: str, password: str, **more: str) -> dict[str, str]:
     return {**SIGNUP, "username": email, "password": password, "password_confirm": password, **more}
-
-
-def password_opens(pool: emulator.LocalPool, username: str, password: str) -> bool:
-    """Whether this password signs in to the account (the way an attacker would try it)."""
-    admin = emulator.admin_client(pool.endpoint)
-    try:
-        admin.admin_initiate_auth(
-            UserPoolId=pool.pool_id,
-            ClientId=pool.client_id,
-            AuthFlow="ADMIN_USER_PASSWORD_AUTH",
-            AuthParameters={
-                "USERNAME": username,
-                "PASSWORD": password,
-                "SECRET_HASH": secret_hash(pool.client_secret, username, pool.client_id),
-            },
-        )
-    except admin.exceptions.ClientError:
-        return False
-    return True
 
 
 def status_of(pool: emulator.LocalPool, username: str) -> str | None:
