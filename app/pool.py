@@ -67,11 +67,17 @@ def create_user_pool_request(declaration: Declaration, name: str) -> dict[str, A
 def create_user_pool_client_request(pool_id: str, name: str) -> dict[str, Any]:
     """An app client with a secret that may pass the person's IP address to Cognito's risk checks, and
     sign in with a password, so a person who sets their own password on a sign-up started elsewhere
-    has every other session signed out (app.cognito.CognitoSignup.sign_out_everywhere)."""
+    has every other session signed out (app.cognito.CognitoSignup.sign_out_everywhere). The admin
+    password flow is for the tests' and the local run's own checks, with the emulator's credentials."""
     return {
         "UserPoolId": pool_id,
         "ClientName": name,
         "GenerateSecret": True,
         "EnablePropagateAdditionalUserContextData": True,
-        "ExplicitAuthFlows": ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        "ExplicitAuthFlows": [
+            "ALLOW_USER_PASSWORD_AUTH",
+            "ALLOW_ADMIN_USER_PASSWORD_AUTH",
+            "ALLOW_USER_SRP_AUTH",
+            "ALLOW_REFRESH_TOKEN_AUTH",
+        ],
     }

@@ -192,13 +192,13 @@ def form_and_code_pages(page: Any, lang: str, sites: dict[str, str], shot: Any, 
     page.locator("[name=code]").fill("000000")
     send(page)
     shot("confirm-wrong-code")
-    page.locator("button[formaction]").evaluate("button => { button.disabled = false; }")
-    page.locator("button[formaction]").click()  # before the countdown ends: the server says to wait
+    page.locator("main button[formaction*='/resend']").evaluate("button => { button.disabled = false; }")
+    page.locator("main button[formaction*='/resend']").click()  # before the countdown ends: the server says to wait
     page.wait_for_load_state()
     shot("confirm-resend-too-soon")
     page.goto(f"{sites['limited']}/signup/confirm?lang={lang}")  # another instance, whose cooldown is its own
     page.locator("[name=username]").fill(email)
-    page.locator("button[formaction]").click()
+    page.locator("main button[formaction*='/resend']").click()
     page.wait_for_load_state()
     shot("confirm-new-code")
     page.locator("[name=code]").fill(emulator.LOCAL_CODE)

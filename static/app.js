@@ -109,17 +109,18 @@
     if (!count) return;
     var maximum = Number(input.dataset.maxlength);
     var timer = null;
-    var update = function () {
+    var update = function (now) {
       var left = maximum - input.value.trim().length;
       var n = Math.abs(left);
       var template = left >= 0 ? (n === 1 ? count.dataset.oneLeft : count.dataset.otherLeft)
         : (n === 1 ? count.dataset.oneOver : count.dataset.otherOver);
-      clearTimeout(timer);  // said once the typing pauses, not at every key
-      timer = setTimeout(function () { count.textContent = template.replace("{count}", n); }, 300);
+      var say = function () { count.textContent = template.replace("{count}", n); };
+      clearTimeout(timer);  // said once the typing pauses, not at every key; at once for a value the page brought
+      if (now === true) say(); else timer = setTimeout(say, 300);
       count.classList.toggle("over", left < 0);
     };
     input.addEventListener("input", update);
-    if (input.value) update();
+    if (input.value) update(true);
   });
 
   // A live checklist of the password policy's rules, ticked off while the person types. It says
