@@ -2,8 +2,8 @@
 
 ministack pins its own botocore, so it lives in its own virtual environment (.venv-ministack).
 With AUTH=true it checks SecretHash and confirmation codes as Cognito does; its codes are
-always 123456. Given a state directory, it keeps its pools and users there between runs
-(ministack's PERSIST_STATE, saved when it stops).
+always 123456, and 654321 for a new password. Given a state directory, it keeps its pools and
+users there between runs (ministack's PERSIST_STATE, saved when it stops).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 MINISTACK = ROOT / ".venv-ministack" / "bin" / "ministack"
 REGION = "us-east-1"
 LOCAL_CODE = "123456"
+LOCAL_RESET_CODE = "654321"  # what its ForgotPassword sends
 
 
 @dataclass(frozen=True)

@@ -143,6 +143,12 @@ def test_too_many_codes_tried_leave_no_button_that_cannot_work(tab: Any, site: d
 # 3 and 4. Back and reload after an error and after a wrong code, in every engine.
 
 
+def engine_page(engine: Engine, tmp_path: Path, request: pytest.FixtureRequest) -> Any:
+    """A page in this engine: Chromium through the suite's Playwright, the others through their drivers."""
+    playwright = request.getfixturevalue("playwright") if engine == "chromium" else None
+    return open_page(engine, tmp_path, playwright=playwright)
+
+
 ERROR_PAGES = re.compile(r"^(chrome-error|about:neterror|about:blank)")
 
 
@@ -150,9 +156,8 @@ ERROR_PAGES = re.compile(r"^(chrome-error|about:neterror|about:blank)")
 def test_back_and_reload_after_errors_never_meet_a_browser_error_page(
     engine: Engine, site: dict[str, str], pool: emulator.LocalPool, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    playwright = request.getfixturevalue("playwright") if engine == "chromium" else None
     email = new_email()
-    with open_page(engine, tmp_path, playwright=playwright) as page:
+    with engine_page(engine, tmp_path, request) as page:
         page.goto(f"{site['app']}/signup")
         page.fill("input[name=username]", email)
         page.click("main form button[type=submit]")  # refused: a required field left empty
@@ -184,9 +189,8 @@ def test_back_and_reload_after_errors_never_meet_a_browser_error_page(
 def test_switching_language_keeps_what_was_typed_and_what_was_wrong(
     engine: Engine, site: dict[str, str], tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    playwright = request.getfixturevalue("playwright") if engine == "chromium" else None
     email = new_email()
-    with open_page(engine, tmp_path, playwright=playwright) as page:
+    with engine_page(engine, tmp_path, request) as page:
         page.goto(f"{site['app']}/signup")
         page.fill("input[name=username]", email)
         page.fill("input[name=custom_company]", "Ann & Co")

@@ -32,7 +32,6 @@ pytestmark = pytest.mark.browser
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 VNU = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-RESET_CODE = "654321"  # the local Cognito's code for a new password
 VIEWPORTS = {"phone": {"width": 375, "height": 812}, "desktop": {"width": 1280, "height": 900}}
 
 
@@ -108,7 +107,7 @@ def walk(page: Any, site: dict[str, str], pages: Pages, email: str) -> None:
     page.get_by_role("button", name="Send a code").click()
     expect(page.get_by_role("heading", name="Choose a new password")).to_be_visible()
     pages.check("password")
-    page.get_by_label("Confirmation code").fill(RESET_CODE)
+    page.get_by_label("Confirmation code").fill(emulator.LOCAL_RESET_CODE)
     page.get_by_label("Password", exact=True).fill("Another-Horse-10")
     page.get_by_role("button", name="Set password").click()
     expect(page.get_by_role("heading", name="Your new password is set")).to_be_visible()
@@ -210,7 +209,7 @@ def served_pages(pool: emulator.LocalPool, out: Path) -> list[str]:
         reset = submit(client, f"/signup/forgot?lang={lang}", {"username": email}).headers["Location"]
         pages[f"password-{lang}"] = client.get(reset)
         pages[f"password-error-{lang}"] = submit(client, reset, {"code": "1", "password": "x"})
-        new_password = {"code": "654321", "password": "Another-Horse-10"}
+        new_password = {"code": emulator.LOCAL_RESET_CODE, "password": "Another-Horse-10"}
         pages[f"done-password-{lang}"] = client.get(submit(client, reset, new_password).headers["Location"])
         later = {**person, "username": f"later-{email}"}
         submit(client, f"/signup?lang={lang}", later)

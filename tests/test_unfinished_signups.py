@@ -25,7 +25,6 @@ BOB = "bob@example.com"
 ATTACKER_PASSWORD = "Attacker-Chose-1"
 BOB_PASSWORD = "Bobs-Own-Secret-2"
 BOB_NEW_PASSWORD = "Bobs-Next-Secret-3"
-RESET_CODE = "654321"  # the local Cognito's password-reset code
 READY = "Your account is ready"
 SIGN_IN_URL = "https://www.example.com/sign-in"
 
@@ -168,7 +167,7 @@ def test_the_victim_who_finishes_the_sign_up_someone_started_ends_with_a_passwor
         # Confirmed with a password somebody chose: the next page asks for one of his own first.
         assert "Choose a new password" in bob.page
         assert not password_opens(local_pool, BOB, BOB_NEW_PASSWORD)
-        bob.post(bob.page, {"code": RESET_CODE, "password": BOB_NEW_PASSWORD, "password_confirm": BOB_NEW_PASSWORD})
+        bob.post(bob.page, {"code": emulator.LOCAL_RESET_CODE, "password": BOB_NEW_PASSWORD})
         assert READY in bob.page
         assert password_opens(local_pool, BOB, BOB_NEW_PASSWORD)
     assert READY in bob.page
@@ -283,7 +282,7 @@ def test_another_device_the_next_day_in_other_letter_case_finishes_the_sign_up(
         later.post(later.page, {"code": emulator.LOCAL_CODE})
         assert "Choose a new password" in later.page
         third = "Third-Password-3"
-        later.post(later.page, {"code": RESET_CODE, "password": third, "password_confirm": third})
+        later.post(later.page, {"code": emulator.LOCAL_RESET_CODE, "password": third, "password_confirm": third})
         final = "Third-Password-3"
     assert READY in later.page
     assert status_of(local_pool, "ann.cap@example.org") == "CONFIRMED"
