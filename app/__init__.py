@@ -64,6 +64,13 @@ def create_app(environ: Mapping[str, str] | None = None, *, cognito_client: Any 
             "cannot offer a person who has an account, or has just made one, a way to sign in"
         )
 
+    if declaration.identity_providers and not (settings.sign_in.domain and settings.sign_in.redirect_uri):
+        # A warning, not a refusal: the same declaration may serve a test instance without Managed Login.
+        app.logger.warning(
+            "The declaration lists identity providers, but the hand-off to Managed Login is not set up "
+            "(COGNITO_DOMAIN and SIGNUP_SIGN_IN_REDIRECT_URI): the sign-up form shows no provider buttons"
+        )
+
     app.extensions["signup"] = build_components(settings, declaration, cognito_client)
 
     app.register_blueprint(bp)

@@ -19,6 +19,7 @@ import phonenumbers
 from app.errors import ConfigError
 from app.kinds import COGNITO_MANAGED, STANDARD_ATTRIBUTES, TYPES, AttributeType, Kind
 from app.model import (
+    ICONS,
     LINK,
     MAX_CUSTOM_NAME_LENGTH,
     MAX_VALUE_LENGTH,
@@ -26,6 +27,7 @@ from app.model import (
     Attribution,
     Consent,
     Declaration,
+    IdentityProvider,
     LocalizedText,
     PasswordPolicy,
 )
@@ -47,6 +49,7 @@ _TOP_KEYS = {
     "attribution",
     "prefill",
     "invitation_required",
+    "identity_providers",
 }
 _POLICY_KEYS = {
     "minimum_length",
@@ -143,6 +146,7 @@ def parse_declaration(data: Mapping[str, Any], source: str = "declaration") -> D
         invitation_required = False
     if invitation_required and "email" not in typed:
         problem("invitation_required needs an email attribute: an invitation fixes the email address")
+    identity_providers = _parse_identity_providers(data.get("identity_providers", []), problem)
 
     if problems:
         raise ConfigError(problems)
@@ -161,6 +165,7 @@ def parse_declaration(data: Mapping[str, Any], source: str = "declaration") -> D
         attribution=attribution,
         prefill=tuple(prefill),
         invitation_required=invitation_required,
+        identity_providers=identity_providers,
     )
 
 
@@ -183,6 +188,9 @@ _CARRIED = {"lang", "return_to", "state", "flow", "invite"}  # the query paramet
 _PARAMETER = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _CONSENT_KEYS = {"name", "label", "version", "attribute", "required"}
 _ATTRIBUTION_KEYS = {"parameter", "attribute", "max_length"}
+_PROVIDER_KEYS = {"name", "label", "icon"}
+# Cognito's ProviderName: 1 to 32 characters, no spaces, not starting or ending with "_".
+_PROVIDER_NAME = re.compile(r"[^\s_](\S{0,30}[^\s_])?")
 # Keys that apply to attributes of one type only.
 _TYPED_KEYS = {
     "min_value": AttributeType.NUMBER,
@@ -215,7 +223,7 @@ def _parse_consents(raw: Any, problem: Any) -> tuple[Consent, ...]:
             problem(f"consent {name!r}: name must be lowercase letters, digits and '_', such as 'terms'")
             continue
         _refuse_unknown_keys(entry, _CONSENT_KEYS, f"consent {name!r}: ", problem)
-        label = _text(entry, "label", f"consent {name}", problem)
+        label = _text(entry, "label", f"consent {name!r}", problem)
         if not label:
             problem(f"consent {name!r}: label is required")
         for text in label.values():
@@ -254,6 +262,31 @@ def _parse_attribution(raw: Any, problem: Any) -> tuple[Attribution, ...]:
         found.append(Attribution(parameter, attribute if isinstance(attribute, str) else None, limit))
     if len({a.parameter for a in found}) != len(found):
         problem("attribution: a parameter is declared twice")
+    return tuple(found)
+
+
+def _parse_identity_providers(raw: Any, problem: Any) -> tuple[IdentityProvider, ...]:
+    found = []
+    for entry in _array_of_tables(raw, "identity_providers", problem):
+        name = entry.get("name")
+        if not isinstance(name, str) or not _PROVIDER_NAME.fullmatch(name) or name == "COGNITO":
+            problem(
+                f"identity provider {name!r}: name must be the provider's name in the pool (ProviderName, "
+                "up to 32 characters without spaces), such as 'Google'"
+            )
+            continue
+        where = f"identity provider {name!r}"
+        _refuse_unknown_keys(entry, _PROVIDER_KEYS, f"{where}: ", problem)
+        label = _text(entry, "label", where, problem)
+        if "label" not in entry:
+            problem(f"{where}: label is required (the button says “Continue with <label>”)")
+        icon = entry.get("icon")
+        if icon is not None and icon not in ICONS:
+            problem(f"{where}: icon must be one of {', '.join(ICONS)}, not {icon!r}")
+            icon = None
+        found.append(IdentityProvider(name, label, icon))
+    if len({p.name for p in found}) != len(found):
+        problem("identity_providers: a provider is declared twice")
     return tuple(found)
 
 
@@ -408,9 +441,9 @@ def _common(name: str, attribute_type: AttributeType, kind: Kind, entry: Mapping
     return Attribute(
         name=name,
         kind=kind,
-        label=_text(entry, "label", name, problem),
-        help=_text(entry, "help", name, problem),
-        required_message=_text(entry, "required_message", name, problem),
+        label=_text(entry, "label", f"attribute {name!r}", problem),
+        help=_text(entry, "help", f"attribute {name!r}", problem),
+        required_message=_text(entry, "required_message", f"attribute {name!r}", problem),
         required=required,
         min_length=min_length,
         max_length=max_length or MAX_VALUE_LENGTH,
@@ -438,15 +471,15 @@ def _choices(raw: Any, name: str, problem: Any) -> tuple[list[str], dict[str, Lo
             if set(choice) - {"value", "label"}:
                 problem(f"attribute {name!r}: a choice has only a value and a label")
             if "label" in choice:
-                labels[choice["value"]] = _text(choice, "label", name, problem)
+                labels[choice["value"]] = _text(choice, "label", f"attribute {name!r}", problem)
         else:
             problem(f"attribute {name!r}: choices must be a list of non-empty strings or {{ value, label }} tables")
             return [], {}
     return values, labels
 
 
-def _text(entry: Mapping[str, Any], key: str, name: str, problem: Any) -> LocalizedText:
-    """A text for people: a string, or a table of locale = string."""
+def _text(entry: Mapping[str, Any], key: str, where: str, problem: Any) -> LocalizedText:
+    """A text for people: a string, or a table of locale = string; `where` names its owner in a problem."""
     value = entry.get(key)
     if value is None:
         return {}
@@ -454,7 +487,7 @@ def _text(entry: Mapping[str, Any], key: str, name: str, problem: Any) -> Locali
         return {"": value}
     if isinstance(value, Mapping) and value and all(isinstance(v, str) for v in value.values()):
         return dict(value)
-    problem(f"attribute {name!r}: {key} must be a string or a table of locale = string")
+    problem(f"{where}: {key} must be a string or a table of locale = string")
     return {}
 
 

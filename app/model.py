@@ -1,5 +1,6 @@
 """What a declaration is: the username mode, the password policy, the attributes the form asks for,
-and what the app records itself (consents, attribution). Read and checked by app.declaration;
+what the app records itself (consents, attribution) and the identity providers offered as buttons.
+Read and checked by app.declaration;
 how each kind of attribute is typed and sent is app.kinds.
 """
 
@@ -19,6 +20,8 @@ LocalizedText = Mapping[str, str]
 MAX_VALUE_LENGTH = 2048  # Cognito: an attribute value is at most 2048 characters
 MAX_CUSTOM_NAME_LENGTH = 20  # Cognito: the part after "custom:" is 1-20 characters
 LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")  # [text](https://...) in a consent's label
+# The icons a provider's button may show (templates/icons/<name>.svg); "building" for a company's SAML or OIDC IdP.
+ICONS = ("amazon", "apple", "building", "facebook", "google", "microsoft")
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,16 @@ class Attribution:
 
 
 @dataclass(frozen=True)
+class IdentityProvider:
+    """A provider the pool federates (Google, Apple, a company's SAML or OIDC IdP), offered as a button
+    that goes to Managed Login's authorize address with `identity_provider=<name>` (app.signin)."""
+
+    name: str  # the ProviderName the pool knows it by: "Google", "SignInWithApple", "CompanyIdP"
+    label: LocalizedText  # the button says "Continue with <label>"
+    icon: str | None = None  # one of ICONS
+
+
+@dataclass(frozen=True)
 class Declaration:
     """Everything the TOML file declares, checked."""
 
@@ -110,6 +123,7 @@ class Declaration:
     attribution: tuple[Attribution, ...] = ()
     prefill: tuple[str, ...] = ()  # attributes a link may fill in (?email=...)
     invitation_required: bool = False  # sign-up only through an invitation link (app.invite)
+    identity_providers: tuple[IdentityProvider, ...] = ()  # buttons above the sign-up form
 
     @property
     def recorded_attributes(self) -> tuple[Attribute, ...]:

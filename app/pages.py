@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import render_template, request, url_for
-from flask_babel import gettext, ngettext
+from flask_babel import LazyString, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 
@@ -22,13 +22,14 @@ from app.cognito import Tokens
 from app.compression import KeptPage
 from app.csrf import FormTokens
 from app.errors import SignupError
+from app.fields import localized
 from app.flow import Event, Flow, Kind
 from app.forms import FormClasses
 from app.i18n import select_locale
 from app.invite import Invitation
 from app.model import Declaration, field_name
 from app.settings import Settings
-from app.signin import hand_off_url
+from app.signin import hand_off_url, provider_url
 from app.signup_request import SignupRequest
 
 PageResponse = tuple[str, int, dict[str, str]]
@@ -94,7 +95,18 @@ class Pages:
             notice=notice,
             closed=closed,
             sign_in=self.settings.sign_in_url or hand_off_url(self.settings.sign_in, "", req.carried.state),
+            providers=self._providers(req.carried.state),
         )
+
+    def _providers(self, state: str | None) -> list[tuple[str, LazyString, str | None]]:
+        """Each declared identity provider's button (its address, label and icon), carrying the site's
+        `state`; none unless the hand-off to Managed Login is set up (create_app warns)."""
+        buttons = []
+        for provider in self.declaration.identity_providers:
+            url = provider_url(self.settings.sign_in, provider.name, state)
+            if url:
+                buttons.append((url, localized(provider.label), provider.icon))
+        return buttons
 
     def kept_signup(self, req: SignupRequest, query: Mapping[str, str]) -> tuple[bytes, int, dict[str, str]] | None:
         """The sign-up page as most visitors first see it, rendered once per language and kept; None

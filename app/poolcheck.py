@@ -10,7 +10,9 @@ It also warns about settings that work in a test but fail at launch (Cognito's o
 SMS without a role, a client that cannot pass the person's IP address, usernames that tell
 letter case apart); warnings do not change the exit status, since a pool may rightly be set up
 that way. With `--replace-unconfirmed` (SIGNUP_REPLACE_UNCONFIRMED) it checks that the
-credentials may make the admin calls that setting needs.
+credentials may make the admin calls that setting needs. When the declaration lists identity
+providers, it reads the pool's (ListIdentityProviders), prints them, and reports a declared one the
+pool does not have, or that the sign-in client does not support.
 
 `--write FILE` first writes a declaration from the pool and client (see app.pool), then checks it.
 """
@@ -276,6 +278,29 @@ def sign_in_problems(
     return problems
 
 
+def identity_provider_problems(
+    declaration: Declaration, providers: Sequence[Mapping[str, Any]], sign_in_client: Mapping[str, Any]
+) -> list[str]:
+    """Each declared provider whose button Managed Login would refuse: the pool does not have it, or
+    the client the site signs in with does not support it (SupportedIdentityProviders)."""
+    in_pool = {p["ProviderName"] for p in providers}
+    supported = set(sign_in_client.get("SupportedIdentityProviders") or [])
+    client = f"app client {sign_in_client.get('ClientId', '')}"
+    problems = []
+    for provider in declaration.identity_providers:
+        if provider.name not in in_pool:
+            problems.append(
+                f"identity provider {provider.name!r}: the pool has no identity provider of that name "
+                "(ProviderName; the names are case-sensitive), so its button ends on Managed Login's error page"
+            )
+        elif provider.name not in supported:
+            problems.append(
+                f"identity provider {provider.name!r}: {client}, which the site signs in with, does not list it "
+                "in SupportedIdentityProviders, so Managed Login refuses its button; add it to the client"
+            )
+    return problems
+
+
 # Each argument, and the environment variable it defaults to.
 _SOURCES = {
     "config": "SIGNUP_CONFIG",
@@ -288,6 +313,7 @@ _SOURCES = {
 }
 _CREDENTIALS = (
     "IAM credentials allowed cognito-idp:DescribeUserPool and cognito-idp:DescribeUserPoolClient "
+    "(and cognito-idp:ListIdentityProviders for a declaration with identity providers) "
     "(AWS_PROFILE, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a role)"
 )
 _REFUSED_CREDENTIALS = {
@@ -302,11 +328,13 @@ _REFUSED_CREDENTIALS = {
 
 @dataclass(frozen=True)
 class Found:
-    """What the check reads from Cognito: the pool, the app client, and the client the site signs in with."""
+    """What the check reads from Cognito: the pool, the app client, and the client the site signs in
+    with; the pool's identity providers when the declaration lists some (None: not read)."""
 
     pool: Mapping[str, Any]
     client: Mapping[str, Any]
     sign_in_client: Mapping[str, Any]
+    identity_providers: Sequence[Mapping[str, Any]] | None = None
 
 
 class NotFound(Exception):
@@ -328,7 +356,7 @@ def main(argv: list[str] | None = None, env: Mapping[str, str] = os.environ, cog
     if cognito is None:
         cognito = boto3.session.Session().client("cognito-idp", region_name=args.region, endpoint_url=args.endpoint_url)
     try:
-        found = fetch(cognito, args)
+        found = fetch(cognito, args, identity_providers=bool(declaration and declaration.identity_providers))
     except NotFound as err:
         print(f"✗ {err}")
         return 1
@@ -378,8 +406,9 @@ def parse(argv: list[str] | None, env: Mapping[str, str]) -> argparse.Namespace 
     return args
 
 
-def fetch(cognito: Any, args: argparse.Namespace) -> Found:
-    """The pool and the app clients, or NotFound saying which of them was not found, or why none could be read."""
+def fetch(cognito: Any, args: argparse.Namespace, *, identity_providers: bool = False) -> Found:
+    """The pool and the app clients (and the pool's identity providers, when asked), or NotFound saying
+    which of them was not found, or why none could be read."""
     pool_region = args.pool.split("_", 1)[0]
     if pool_region != args.region:
         raise NotFound(
@@ -397,11 +426,24 @@ def fetch(cognito: Any, args: argparse.Namespace) -> Found:
             UserPoolId=args.pool,
             ClientId=args.sign_in_client,
         )
-    return Found(pool, client["UserPoolClient"], sign_in_client["UserPoolClient"])
+    providers = _identity_providers(cognito, args) if identity_providers else None
+    return Found(pool, client["UserPoolClient"], sign_in_client["UserPoolClient"], providers)
 
 
-def _read(call: Callable[..., dict[str, Any]], args: argparse.Namespace, what: str, **params: str) -> dict[str, Any]:
-    """One Describe call, its failure said for the operator: what was not found, or why nothing could be read."""
+def _identity_providers(cognito: Any, args: argparse.Namespace) -> list[Mapping[str, Any]]:
+    """Every identity provider of the pool, page after page (ListIdentityProviders gives 60 at most)."""
+    providers: list[Mapping[str, Any]] = []
+    more: dict[str, str] = {}
+    while True:
+        page = _read(cognito.list_identity_providers, args, "pool", UserPoolId=args.pool, MaxResults=60, **more)
+        providers += page.get("Providers", [])
+        if not page.get("NextToken"):
+            return providers
+        more = {"NextToken": page["NextToken"]}
+
+
+def _read(call: Callable[..., dict[str, Any]], args: argparse.Namespace, what: str, **params: Any) -> dict[str, Any]:
+    """One read of Cognito, its failure said for the operator: what was not found, or why nothing could be read."""
     try:
         return call(**params)
     except NoCredentialsError as err:
@@ -476,6 +518,8 @@ def report(
         )
         + list(admin)
     )
+    if found.identity_providers is not None:
+        problems += identity_provider_problems(declaration, found.identity_providers, found.sign_in_client)
     if service is not None and (wrong := service.check_client()) is not None:
         problems.append(str(wrong))
     for problem in problems:
@@ -485,6 +529,9 @@ def report(
     )
     for trap in traps:
         print(f"⚠ {trap}")
+    if found.identity_providers is not None:
+        listed = ", ".join(f"{p['ProviderName']} ({p['ProviderType']})" for p in found.identity_providers)
+        print(f"· the pool's identity providers: {listed or 'none'}")
     if service is None and found.client.get("ClientSecret"):
         print("· COGNITO_CLIENT_SECRET is not set here, so the secret was not checked; set it to check it")
     pool_and_client = f"user pool {args.pool} and app client {args.client}"

@@ -10,6 +10,11 @@ Two ways, by SIGNUP_SIGN_IN:
   Session goes to ConfirmSignUp, whose Session signs the account in (app.steps.sign_in); the tokens
   are posted to the operator's callback only. Any failure falls back to the hand-off, when set up,
   or the done page.
+
+Before the flow starts, the identity providers the declaration lists (`[[identity_providers]]`) are
+buttons above the sign-up form, set up as the hand-off is: each goes, in the top window, to Managed
+Login's authorize address with `identity_provider`, so a person signs up through Google or their
+company's IdP and reaches the site's callback signed in, never typing a password here.
 """
 
 from __future__ import annotations
@@ -24,6 +29,17 @@ MAX_STATE_LENGTH = 512
 def hand_off_url(sign_in: SignIn, username: str, state: str | None) -> str | None:
     """Managed Login's authorize address, when the hand-off is set up; with the username filled in
     (`login_hint`) only for an account the person made their own in this flow (app.flow.Kind.READY)."""
+    return _authorize_url(sign_in, state, login_hint=username)
+
+
+def provider_url(sign_in: SignIn, provider: str, state: str | None) -> str | None:
+    """Managed Login's authorize address that goes straight to one of the pool's identity providers
+    (`identity_provider`), when the hand-off is set up: the provider signs the person in, Cognito
+    makes or finds their federated account, and the site's callback gets a code as after the hand-off."""
+    return _authorize_url(sign_in, state, identity_provider=provider)
+
+
+def _authorize_url(sign_in: SignIn, state: str | None, **more: str) -> str | None:
     if not (sign_in.domain and sign_in.redirect_uri):
         return None
     query = {
@@ -32,8 +48,7 @@ def hand_off_url(sign_in: SignIn, username: str, state: str | None) -> str | Non
         "redirect_uri": sign_in.redirect_uri,
         "scope": sign_in.scope,
     }
-    if username:
-        query["login_hint"] = username
+    query |= {name: value for name, value in more.items() if value}
     if state:
         query["state"] = state
     return f"{sign_in.domain}/oauth2/authorize?{urlencode(query)}"

@@ -68,6 +68,24 @@ def test_sample_declaration_loads_with_every_attribute() -> None:
         ({"password_policy": {"minimum_length": 4}}, "minimum_length must be a whole number from 6 to 99"),
         ({"client_metadata": {"n": 1}}, "client_metadata must be a table of string values"),
         ({"default_phone_region": "XX"}, "default_phone_region 'XX'"),
+        ({"identity_providers": {"name": "Google"}}, "identity_providers must be an array of tables"),
+        ({"identity_providers": [{"label": "Google"}]}, "identity provider None: name must be the provider's name"),
+        ({"identity_providers": [{"name": "My IdP", "label": "Mine"}]}, "up to 32 characters without spaces"),
+        ({"identity_providers": [{"name": "COGNITO", "label": "Us"}]}, "identity provider 'COGNITO': name must be"),
+        ({"identity_providers": [{"name": "Google"}]}, "identity provider 'Google': label is required"),
+        (
+            {"identity_providers": [{"name": "Google", "label": {"en": 1}}]},
+            "identity provider 'Google': label must be a string or a table of locale = string",
+        ),
+        (
+            {"identity_providers": [{"name": "Okta", "label": "Okta", "icon": "okta"}]},
+            "identity provider 'Okta': icon must be one of amazon, apple, building, facebook, google, microsoft",
+        ),
+        ({"identity_providers": [{"name": "G", "label": "G", "colour": "red"}]}, "identity provider 'G': unknown key"),
+        (
+            {"identity_providers": [{"name": "G", "label": "G"}, {"name": "G", "label": "Gee"}]},
+            "identity_providers: a provider is declared twice",
+        ),
     ],
 )
 def test_declaration_mistake_is_named(data: dict, expected: str) -> None:
@@ -92,6 +110,14 @@ def test_username_attribute_is_implied_when_not_declared() -> None:
     assert declaration.username_attribute is not None
     assert declaration.username_attribute.name == "phone_number"
     assert declaration.form_attributes == ()
+
+
+def test_identity_providers_are_declared_with_a_label_per_language_and_an_icon() -> None:
+    (company,) = parse_declaration(
+        {"identity_providers": [{"name": "CompanyIdP", "label": {"en": "Acme", "de": "Acme DE"}, "icon": "building"}]}
+    ).identity_providers
+    assert (company.name, company.label, company.icon) == ("CompanyIdP", {"en": "Acme", "de": "Acme DE"}, "building")
+    assert parse_declaration({}).identity_providers == ()
 
 
 def test_labels_may_be_given_per_locale() -> None:

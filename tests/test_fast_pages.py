@@ -204,15 +204,23 @@ def layout_shifts(page: Any) -> list[float]:
         ("tests/declarations/phone.toml", "form"),  # the country list beside a phone number
         ("tests/declarations/phone.toml", "errors"),
         ("config/signup.toml", "code"),  # the resend countdown
+        ("tests/declarations/providers.toml", "form"),  # the identity providers' buttons and their icons
     ],
-    ids=["form", "errors", "phone-form", "phone-errors", "code"],
+    ids=["form", "errors", "phone-form", "phone-errors", "code", "providers"],
 )
 def test_nothing_moves_once_drawn_even_when_the_script_comes_late(
     playwright: Any, stubber: StrictStubber, tmp_path: Path, browser: Any, case: Any
 ) -> None:
     (width, height), scripts = browser
     declaration, state = case
-    app = app_with(stubber, SIGNUP_CONFIG=str(ROOT / declaration), SIGNUP_RATELIMIT_RESEND_PER_USER="1/minute")
+    # The providers' buttons show where the hand-off to Managed Login is set up.
+    hand_off = {"COGNITO_DOMAIN": "https://auth.example.com", "SIGNUP_SIGN_IN_REDIRECT_URI": "https://example.com/cb"}
+    app = app_with(
+        stubber,
+        SIGNUP_CONFIG=str(ROOT / declaration),
+        SIGNUP_RATELIMIT_RESEND_PER_USER="1/minute",
+        **(hand_off if "providers" in declaration else {}),
+    )
     base = "https://app.test"
     screen = {"width": width, "height": height}
     with chromium(playwright, tmp_path / "profile", java_script_enabled=scripts, viewport=screen) as context:

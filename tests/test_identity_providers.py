@@ -1,14 +1,15 @@
-"""Signing up with an external identity provider (Google, Apple, a company's IdP): Managed Login's
-`/oauth2/authorize?identity_provider=NAME` (the local Cognito's) sends the person to the provider
-(tests/oidc_provider.py), Cognito's `/oauth2/idpresponse` takes them back, and the site's callback
-gets a code that exchanges for tokens naming the federated user. This is what a provider button of
-the app links to, tried end to end before the app has the buttons."""
+"""Signing up with an external identity provider (Google, Apple, a company's IdP): the buttons the
+declaration's `[[identity_providers]]` put above the sign-up form, and where they lead. Managed
+Login's `/oauth2/authorize?identity_provider=NAME` (the local Cognito's) sends the person to the
+provider (tests/oidc_provider.py), Cognito's `/oauth2/idpresponse` takes them back, and the site's
+callback gets a code that exchanges for tokens naming the federated user."""
 
 from __future__ import annotations
 
 import base64
 import html
 import json
+import logging
 import re
 import secrets
 from collections.abc import Iterator
@@ -21,10 +22,12 @@ import jwt
 import pytest
 import urllib3
 
+from app import create_app
+from app.model import ICONS
 from local import emulator
 
 from .browser import chromium, expect
-from .conftest import form_action
+from .conftest import ROOT, base_env, form_action, without_tokens
 from .oidc_provider import (
     FederatedClient,
     OidcProvider,
@@ -34,10 +37,12 @@ from .oidc_provider import (
     idp_response_url,
     oidc_provider,
 )
-from .servers import serve
+from .servers import PARENT, gunicorn, page, serve
 from .test_sign_in import Site
 
 PROVIDER = "CompanyIdP"
+# Google, Apple and CompanyIdP, each with its icon; CompanyIdP's label in every language.
+PROVIDERS = ROOT / "tests" / "declarations" / "providers.toml"
 # OpenID Connect Core's example person, with an account at the provider.
 JANE = Person(sub="248289761001", email="janedoe@example.com", password="Idp-Password-7", given_name="Jane")
 
@@ -127,6 +132,60 @@ def test_without_a_browser_the_same_redirects_sign_the_person_in(
     assert ("GET /.well-known/openid-configuration" in provider.calls) is discovered
 
 
+def provider_env(pool: emulator.LocalPool, client: FederatedClient, **more: str) -> dict[str, str]:
+    """The app with the declared providers, handing off to the site's client that may use the provider."""
+    return base_env(
+        **pool.environment(),
+        SIGNUP_CONFIG=str(PROVIDERS),
+        COGNITO_DOMAIN=pool.endpoint,
+        SIGNUP_SIGN_IN_REDIRECT_URI=client.redirect_uri,
+        SIGNUP_SIGN_IN_CLIENT_ID=client.client_id,
+        **more,
+    )
+
+
+def test_the_sign_up_forms_button_signs_the_person_up_through_their_provider_and_in_at_the_site(
+    local_pool: emulator.LocalPool, provider: OidcProvider
+) -> None:
+    state = secrets.token_urlsafe(16)
+    with federated_site(local_pool, provider) as (site, client):
+        form = create_app(provider_env(local_pool, client)).test_client().get(f"/signup?state={state}")
+        (href,) = [html.unescape(h) for h in re.findall(r'href="([^"]+identity_provider=CompanyIdP[^"]*)"', form.text)]
+        to_login, login = visit("GET", href)
+        typed = {**hidden_fields(login.data.decode()), "email": JANE.email, "password": JANE.password}
+        back, done = visit("POST", urljoin(to_login[-1], form_action(login.data.decode())), typed)
+    assert f"Signed in as {JANE.email}" in done.data.decode()
+    assert_signed_in_through_the_provider(local_pool, provider, site, state, to_login + back)
+
+
+@pytest.mark.browser
+def test_inside_a_frame_the_button_takes_the_whole_page_to_the_provider_and_on_to_the_site(
+    playwright: Any, local_pool: emulator.LocalPool, provider: OidcProvider, tmp_path: Path
+) -> None:
+    state = secrets.token_urlsafe(16)
+    parent_port = emulator.free_port()
+    with federated_site(local_pool, provider) as (site, client):
+        env = provider_env(local_pool, client, SIGNUP_FRAME_ANCESTORS=f"http://127.0.0.1:{parent_port}")
+        with gunicorn(env, tmp_path / "app.log") as port:
+            parent = PARENT.format(app=f"http://localhost:{port}", resize="true")
+            with (
+                serve(page(parent.replace('/signup"', f'/signup?state={state}"')), port=parent_port),
+                chromium(playwright, tmp_path / "profile") as browser,
+            ):
+                tab = browser.new_page()
+                tab.goto(f"http://127.0.0.1:{parent_port}/")
+                button = tab.frame_locator("#signup").get_by_role("link", name="Continue with your company account")
+                expect(button).to_have_attribute("target", "_top")
+                navigations: list[str] = []
+                tab.on("request", lambda r: navigations.append(r.url) if r.is_navigation_request() else None)
+                button.click()
+                tab.get_by_label("Email").fill(JANE.email)  # the provider's login page, in the top window
+                tab.get_by_label("Password").fill(JANE.password)
+                tab.get_by_role("button", name="Sign in").click()
+                expect(tab.get_by_role("heading", name=f"Signed in as {JANE.email}")).to_be_visible()
+    assert_signed_in_through_the_provider(local_pool, provider, site, state, navigations)
+
+
 def visit(method: str, url: str, form: dict[str, str] | None = None) -> tuple[list[str], Any]:
     """What a browser does with redirects: follow each with a GET; returns every address asked and
     the last answer."""
@@ -143,6 +202,120 @@ def visit(method: str, url: str, form: dict[str, str] | None = None) -> tuple[li
 
 def hidden_fields(page: str) -> dict[str, str]:
     return {k: html.unescape(v) for k, v in re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', page)}
+
+
+# The buttons ------------------------------------------------------------------------------------
+
+HAND_OFF = {
+    "COGNITO_DOMAIN": "https://auth.example.com",
+    "SIGNUP_SIGN_IN_REDIRECT_URI": "https://www.example.com/callback",
+    "SIGNUP_SIGN_IN_CLIENT_ID": "siteclient123",
+    "SIGNUP_SIGN_IN_SCOPE": "openid email profile",
+}
+BUTTON = re.compile(r'<a class="button button--secondary button--provider" href="([^"]+)" target="_top">(.*?)</a>')
+
+
+def signup_page(declaration: Path, address: str = "/signup", **env: str) -> str:
+    app = create_app(base_env(SIGNUP_CONFIG=str(declaration), **env), cognito_client=object())
+    return app.test_client().get(address).get_data(as_text=True)
+
+
+def buttons(page: str) -> list[tuple[dict[str, str], str]]:
+    """Each provider button's address (as its query) and its content."""
+    found = []
+    for href, content in BUTTON.findall(page):
+        target = urlsplit(html.unescape(href))
+        assert f"{target.scheme}://{target.netloc}{target.path}" == "https://auth.example.com/oauth2/authorize"
+        found.append(({k: v[0] for k, v in parse_qs(target.query).items()}, content))
+    return found
+
+
+def without_providers(tmp_path: Path) -> Path:
+    """The same declaration, its identity providers left out."""
+    declaration = tmp_path / "signup.toml"
+    declaration.write_text(PROVIDERS.read_text().split("[[identity_providers]]")[0])
+    return declaration
+
+
+def test_each_declared_provider_is_a_button_to_managed_login_in_the_top_window_with_the_sites_state() -> None:
+    page = signup_page(PROVIDERS, "/signup?state=site-state-7", **HAND_OFF)
+    assert [query for query, _ in buttons(page)] == [
+        {
+            "response_type": "code",
+            "client_id": "siteclient123",
+            "redirect_uri": "https://www.example.com/callback",
+            "scope": "openid email profile",
+            "identity_provider": name,
+            "state": "site-state-7",
+        }
+        for name in ("Google", "SignInWithApple", PROVIDER)
+    ]
+    # Above the form, with "or" between them; without a state, the buttons carry none.
+    assert page.index('class="providers"') < page.index('<p class="separator">or</p>') < page.index("<form")
+    assert all("state" not in query for query, _ in buttons(signup_page(PROVIDERS, **HAND_OFF)))
+
+
+@pytest.mark.parametrize(
+    ("lang", "names"),
+    [
+        ("en", ["Continue with Google", "Continue with Apple", "Continue with your company account"]),
+        ("de", ["Weiter mit Google", "Weiter mit Apple", "Weiter mit Ihrem Firmenkonto"]),
+        ("es", ["Continuar con Google", "Continuar con Apple", "Continuar con la cuenta de su empresa"]),
+    ],
+)
+def test_a_buttons_name_is_continue_with_its_label_in_the_pages_language_and_its_icon_is_not_read(
+    lang: str, names: list[str]
+) -> None:
+    found = buttons(signup_page(PROVIDERS, f"/signup?lang={lang}", **HAND_OFF))
+    assert [re.sub(r"<svg .*</svg>", "", content) for _, content in found] == names
+    for (_, content), icon in zip(found, ("google", "apple", "building"), strict=True):
+        assert content.startswith((ROOT / "templates" / "icons" / f"{icon}.svg").read_text().strip())
+
+
+def test_every_icon_is_a_small_inline_drawing_of_fixed_size_hidden_from_screen_readers() -> None:
+    """Drawn in the page (no request, no other party; currentColor follows the theme), with its size
+    given, so nothing moves when it is drawn."""
+    files = sorted((ROOT / "templates" / "icons").glob("*.svg"))
+    assert [f.stem for f in files] == sorted(ICONS)
+    for file in files:
+        drawing = file.read_text()
+        assert drawing.startswith('<svg width="20" height="20" viewBox="0 0 20 20" aria-hidden="true"')
+        assert len(drawing) < 600 and not re.search(r"href|url\(|style|<script|<text", drawing)
+
+
+def test_without_declared_providers_the_page_has_no_buttons(tmp_path: Path) -> None:
+    page = signup_page(without_providers(tmp_path), **HAND_OFF)
+    assert "providers" not in page and "separator" not in page
+
+
+def test_providers_without_the_hand_off_leave_the_page_as_it_was_and_say_why_at_start_up(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        declared = signup_page(PROVIDERS)
+    assert without_tokens(declared) == without_tokens(signup_page(without_providers(tmp_path)))
+    assert (
+        "The declaration lists identity providers, but the hand-off to Managed Login is not set up "
+        "(COGNITO_DOMAIN and SIGNUP_SIGN_IN_REDIRECT_URI): the sign-up form shows no provider buttons"
+    ) in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        signup_page(PROVIDERS, **HAND_OFF)
+    assert "identity providers" not in caplog.text
+
+
+def test_the_buttons_are_on_the_sign_up_form_alone() -> None:
+    for address in ("/signup/confirm", "/signup/forgot", "/signup/done"):
+        assert "button--provider" not in signup_page(PROVIDERS, address, **HAND_OFF)
+
+
+def test_the_buttons_are_plain_navigation_that_the_pages_policy_leaves_alone() -> None:
+    """A link is navigation: no CSP directive governs where it goes (form-action is for forms), so the
+    policy is the one the page has without providers."""
+    app = create_app(base_env(SIGNUP_CONFIG=str(PROVIDERS), **HAND_OFF), cognito_client=object())
+    policy = app.test_client().get("/signup").headers["Content-Security-Policy"]
+    plain = create_app(base_env(**HAND_OFF), cognito_client=object()).test_client().get("/signup")
+    assert policy == plain.headers["Content-Security-Policy"]
 
 
 # The test provider itself -------------------------------------------------------------------------

@@ -241,12 +241,15 @@ def served_pages(pool: emulator.LocalPool, out: Path) -> list[str]:
 
 OWNERS = ROOT / "tests" / "declarations" / "owners.toml"
 INVITED = ROOT / "tests" / "declarations" / "invited.toml"
+PROVIDERS = ROOT / "tests" / "declarations" / "providers.toml"
+HAND_OFF = {"COGNITO_DOMAIN": "https://auth.example.com", "SIGNUP_SIGN_IN_REDIRECT_URI": "https://www.example.com/cb"}
 
 
 def site_owner_pages(env: dict[str, str], lang: str) -> dict[str, Any]:
-    """The states of consents, invitations and prefill (Cognito is not asked in any of them)."""
+    """The states of consents, invitations, prefill and identity providers (Cognito is not asked in any of them)."""
     owners = create_app({**env, "SIGNUP_CONFIG": str(OWNERS)}).test_client()
     invited = create_app({**env, "SIGNUP_CONFIG": str(INVITED)}).test_client()
+    providers = create_app({**env, **HAND_OFF, "SIGNUP_CONFIG": str(PROVIDERS)}).test_client()
     token = invite.Invitations(env["SECRET_KEY"]).make("invitee@example.com", 3600)
     return {
         "consents": owners.get(f"/signup?lang={lang}&email=pre@example.com&utm_source=mail"),
@@ -254,6 +257,7 @@ def site_owner_pages(env: dict[str, str], lang: str) -> dict[str, Any]:
         "invited": invited.get(f"/signup?lang={lang}&invite={token}"),
         "invitation-unreadable": owners.get(f"/signup?lang={lang}&invite=x{token}"),
         "invitation-needed": invited.get(f"/signup?lang={lang}"),
+        "providers": providers.get(f"/signup?lang={lang}&state=s-1"),
     }
 
 
@@ -261,11 +265,13 @@ def test_axe_finds_no_violation_in_the_site_owners_states(playwright: Any, tmp_p
     env = base_env()
     owners = create_app({**env, "SIGNUP_CONFIG": str(OWNERS)}, cognito_client=object())
     invited = create_app({**env, "SIGNUP_CONFIG": str(INVITED)}, cognito_client=object())
+    providers = create_app({**env, **HAND_OFF, "SIGNUP_CONFIG": str(PROVIDERS)}, cognito_client=object())
     token = invite.Invitations(env["SECRET_KEY"]).make("invitee@example.com", 3600)
     with chromium(playwright, tmp_path / "profile", bypass_csp=True) as browser:
         page = browser.new_page()
         served_by(page, "https://owners.test", owners)
         served_by(page, "https://invited.test", invited)
+        served_by(page, "https://providers.test", providers)
         pages = Pages(page, "owners")
         page.goto("https://owners.test/signup?email=pre@example.com")
         pages.check("consents")
@@ -276,8 +282,10 @@ def test_axe_finds_no_violation_in_the_site_owners_states(playwright: Any, tmp_p
         pages.check("invited")
         page.goto("https://invited.test/signup")
         pages.check("invitation-needed")
+        page.goto("https://providers.test/signup")
+        pages.check("providers")
     failures = {state: found for state, found in pages.violations.items() if found}
-    assert len(pages.violations) == 4 and failures == {}, json.dumps(failures, indent=2)
+    assert len(pages.violations) == 5 and failures == {}, json.dumps(failures, indent=2)
 
 
 def signed_in_page(env: dict[str, str], lang: str) -> Any:

@@ -476,3 +476,104 @@ def test_the_command_checks_the_sign_in_client_the_site_uses(
     assert poolcheck.main([*base, "--redirect-uri", "https://www.example.com/cb"]) == 0
     assert poolcheck.main([*base, "--redirect-uri", "https://www.example.com/other"]) == 1
     assert "is not among app client" in capsys.readouterr().out
+
+
+PROVIDERS = ROOT / "tests" / "declarations" / "providers.toml"  # Google, SignInWithApple, CompanyIdP
+WITH_PROVIDERS = load_declaration(PROVIDERS)
+
+
+@pytest.mark.parametrize(
+    ("in_pool", "supported", "found"),
+    [
+        (["Google", "SignInWithApple", "CompanyIdP"], ["COGNITO", "Google", "SignInWithApple", "CompanyIdP"], []),
+        (
+            ["Google", "CompanyIdP"],
+            ["COGNITO", "Google", "CompanyIdP"],
+            ["identity provider 'SignInWithApple': the pool has no identity provider of that name"],
+        ),
+        (
+            ["Google", "SignInWithApple", "CompanyIdP"],
+            ["COGNITO", "Google", "SignInWithApple"],
+            ["identity provider 'CompanyIdP': app client site, which the site signs in with, does not list it in "],
+        ),
+    ],
+)
+def test_a_declared_provider_the_pool_or_the_sign_in_client_lacks_is_a_difference(
+    in_pool: list[str], supported: list[str], found: list[str]
+) -> None:
+    providers = [{"ProviderName": name, "ProviderType": "OIDC"} for name in in_pool]
+    client = {"ClientId": "site", "SupportedIdentityProviders": supported}
+    problems = poolcheck.identity_provider_problems(WITH_PROVIDERS, providers, client)
+    assert len(problems) == len(found) and all(words in p for words, p in zip(found, problems, strict=True))
+
+
+def test_the_pools_providers_are_read_page_after_page_only_for_a_declaration_that_lists_some(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    cognito = boto3.client("cognito-idp", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
+    request = create_user_pool_request(WITH_PROVIDERS, "providers")
+    pool = {
+        "Id": "eu-west-1_Pool1",
+        **{key: request[key] for key in ("Policies", "UsernameAttributes", "AutoVerifiedAttributes")},
+        "SchemaAttributes": request["Schema"],
+    }
+    client = {
+        "ClientId": "c",
+        "SupportedIdentityProviders": ["COGNITO", "Google", "SignInWithApple", "CompanyIdP"],
+        "ExplicitAuthFlows": ["ALLOW_USER_PASSWORD_AUTH"],
+    }
+    first = [
+        {"ProviderName": "Google", "ProviderType": "Google"},
+        {"ProviderName": "CompanyIdP", "ProviderType": "SAML"},
+    ]
+    listing = {"UserPoolId": "eu-west-1_Pool1", "MaxResults": 60}
+    argv = ["--config", str(PROVIDERS), "--pool", "eu-west-1_Pool1", "--client", "c", "--region", "eu-west-1"]
+    with StrictStubber(cognito) as stub:
+        stub.add_response("describe_user_pool", {"UserPool": pool}, {"UserPoolId": "eu-west-1_Pool1"})
+        stub.add_response("describe_user_pool_client", {"UserPoolClient": client})
+        stub.add_response("list_identity_providers", {"Providers": first, "NextToken": "2"}, listing)
+        stub.add_response(
+            "list_identity_providers",
+            {"Providers": [{"ProviderName": "SignInWithApple", "ProviderType": "SignInWithApple"}]},
+            {**listing, "NextToken": "2"},
+        )
+        status = poolcheck.main(argv, env={}, cognito=cognito)
+    report = capsys.readouterr().out
+    assert status == 0, report
+    assert "· the pool's identity providers: Google (Google), CompanyIdP (SAML), SignInWithApple (SignInWithApple)" in (
+        report
+    )
+
+
+def test_the_command_names_a_declared_provider_the_local_pool_does_not_have(
+    admin: Any, cognito_endpoint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pool = emulator.provision(cognito_endpoint, WITH_PROVIDERS, name="providers")
+    admin.create_identity_provider(
+        UserPoolId=pool.pool_id,
+        ProviderName="CompanyIdP",
+        ProviderType="OIDC",
+        ProviderDetails={
+            "client_id": "idp-client",
+            "client_secret": "idp-secret",
+            "authorize_scopes": "openid email",
+            "attributes_request_method": "GET",
+            "oidc_issuer": "https://idp.example.com",
+            "authorize_url": "https://idp.example.com/authorize",
+            "token_url": "https://idp.example.com/token",
+            "attributes_url": "https://idp.example.com/userinfo",
+            "jwks_uri": "https://idp.example.com/jwks",
+        },
+        AttributeMapping={"email": "email"},
+    )
+    site = admin.create_user_pool_client(
+        UserPoolId=pool.pool_id, ClientName="site", SupportedIdentityProviders=["COGNITO", "CompanyIdP"]
+    )["UserPoolClient"]["ClientId"]
+    base = ["--config", str(PROVIDERS), "--pool", pool.pool_id, "--client", pool.client_id, "--region", emulator.REGION]
+    assert poolcheck.main([*base, "--endpoint-url", cognito_endpoint, "--sign-in-client", site]) == 1
+    report = capsys.readouterr().out
+    assert "· the pool's identity providers: CompanyIdP (OIDC)" in report
+    for name in ("Google", "SignInWithApple"):
+        assert f"✗ identity provider {name!r}: the pool has no identity provider of that name" in report
+    assert "'CompanyIdP'" not in report.replace("CompanyIdP (OIDC)", "")
+    assert "2 difference(s)" in report
