@@ -3,16 +3,17 @@ pages with a fresh signed token, and a page that cannot be tied to its flow says
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import pytest
 from itsdangerous import URLSafeTimedSerializer
 
 from app import csrf, flow
 from app.errors import ConfigError
-from app.flow import Flow
+from app.flow import Flow, Kind
 
 from .conftest import SECRET_KEY, SIGNUP, StrictStubber, app_with, csrf_token, form_action, submit, text
 
@@ -212,6 +213,19 @@ def test_an_expired_flow_fills_in_nothing_and_the_person_goes_on_as_a_returning_
     done = submit(app.test_client(), f"/signup/confirm?flow={token}", {"username": "ann@example.com", "code": "123456"})
     # Confirmed as a returning person: a password of their own comes next (SECURITY.md).
     assert done.status_code == 302 and done.headers["Location"].startswith("/signup/password?flow=")
+
+
+def test_a_code_page_visited_every_day_still_expires_a_day_after_its_sign_up(stubber: StrictStubber) -> None:
+    app = app_with(stubber)
+    token = sealed(app, Flow("ann@example.com", "ann@example.com", "EMAIL", kind=Kind.CREATED), age=23 * 3600)
+    page = app.test_client().get(f"/signup/confirm?flow={token}").get_data(as_text=True)
+    resealed = unquote(re.search(r'action="/signup/confirm\?flow=([^"&]+)', page).group(1))
+    later = time.time() + 2 * 3600  # the next day's visit, through the page's own links
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(flow.time, "time", lambda: later)
+        with pytest.raises(flow.FlowError) as expired:
+            app.extensions["signup"].flows.open(resealed)
+    assert expired.value.flow is not None  # genuine, but 25 hours since the sign-up began
 
 
 def test_where_the_code_went_is_escaped(stubber: StrictStubber) -> None:

@@ -46,6 +46,24 @@ def test_sign_ups_from_one_address_are_limited_with_a_429_that_keeps_the_form(st
     assert 'value="p3@example.com"' in page and 'value="Example Ltd"' in page
 
 
+def test_codes_to_one_address_are_limited_whatever_the_usernames_asked_for(stubber: StrictStubber) -> None:
+    """Message bombing: one address given to many usernames gets no more codes than the limit, and
+    the sign-up over it never reaches Cognito (the Stubber would refuse a fourth SignUp)."""
+    for _ in range(3):
+        stubber.add_response("sign_up", SIGNED_UP)
+    app = app_with(
+        stubber,
+        SIGNUP_CONFIG=str(ROOT / "tests/declarations/username.toml"),
+        SIGNUP_RATELIMIT_CODES_PER_DESTINATION="3/hour",
+    )
+    person = {"password": SIGNUP["password"], "email": "bomb@example.com"}
+    for n in range(3):
+        assert submit(app.test_client(), "/signup", {**person, "username": f"u{n}"}).status_code == 302
+    refused = submit(app.test_client(), "/signup", {**person, "username": "u3", "email": "Bomb@Example.com"})
+    assert refused.status_code == 429
+    assert "We have sent too many codes to this address." in text(refused)
+
+
 def test_typing_mistakes_do_not_count_against_the_limit(stubber: StrictStubber) -> None:
     stubber.add_response("sign_up", SIGNED_UP)
     app = app_with(stubber, SIGNUP_RATELIMIT_SIGNUP="1/minute")

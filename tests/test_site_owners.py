@@ -19,7 +19,7 @@ from app.declaration import load_declaration
 from local import emulator
 
 from .browser import chromium, enter_code, expect
-from .conftest import ROOT, SECRET_KEY, base_env, submit, text
+from .conftest import ROOT, SECRET_KEY, StrictStubber, base_env, submit, text
 from .servers import RecordingProxy, gunicorn, page, serve
 
 OWNERS = ROOT / "tests" / "declarations" / "owners.toml"
@@ -185,6 +185,15 @@ def test_an_invitation_used_for_another_address_is_refused(owners_pool: emulator
     link = invitation_link("invitee@example.com")
     answer = submit(client, link, {**PERSON, "username": "someone-else@example.com"})
     assert answer.status_code == 422
+    assert "This invitation is for another email address." in text(answer)
+
+
+def test_an_invitation_is_not_taken_for_a_lookalike_domain(stubber: StrictStubber) -> None:
+    """groß.example is another domain than gross.example (xn--gro-7ka): case folding would make them one."""
+    app = create_app(base_env(SIGNUP_CONFIG=str(INVITED)), cognito_client=stubber.client)
+    link = f"/signup?invite={invite.Invitations(SECRET_KEY).make('anna@gross.example', 3600)}"
+    answer = submit(app.test_client(), link, {**PERSON, "username": "anna@groß.example"})
+    assert answer.status_code == 422  # and no SignUp: the Stubber has no answer for one
     assert "This invitation is for another email address." in text(answer)
 
 
