@@ -26,7 +26,7 @@ os.makedirs(_metrics_dir, exist_ok=True)
 for _name in os.listdir(_metrics_dir):  # counts of an earlier run would be added in
     os.remove(os.path.join(_metrics_dir, _name))
 
-from app.settings import DEFAULT_THREADS, switch  # noqa: E402 - after the metrics directory is set
+from app.config.settings import DEFAULT_THREADS, switch  # noqa: E402 - after the metrics directory is set
 
 bind = os.environ.get("SIGNUP_BIND") or f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("SIGNUP_WORKERS") or multiprocessing.cpu_count())
@@ -60,7 +60,7 @@ else:
 forwarder_headers = ""
 
 # Logs: one JSON object a line on standard output, gunicorn's own included. The app writes a line
-# per request itself (app.logs), with the route, the request id and the duration, so gunicorn's
+# per request itself (app.ops.logs), with the route, the request id and the duration, so gunicorn's
 # access log would only repeat it (and cost as much again).
 
 
@@ -75,9 +75,9 @@ _level = os.environ.get("SIGNUP_LOG_LEVEL", "INFO").upper()
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "app.logs.JsonFormatter"}},
+    "formatters": {"json": {"()": "app.ops.logs.JsonFormatter"}},
     "handlers": {
-        "stdout": {"class": "app.logs.BackgroundStreamHandler", "formatter": "json", "stream": "ext://sys.stdout"}
+        "stdout": {"class": "app.ops.logs.BackgroundStreamHandler", "formatter": "json", "stream": "ext://sys.stdout"}
     },
     "root": {"level": _level, "handlers": ["stdout"]},
     "loggers": {

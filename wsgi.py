@@ -5,7 +5,7 @@ import sys
 
 from app import create_app
 from app.errors import ConfigError
-from app.health import check_at_start
+from app.web.health import check_at_start
 
 try:
     app = create_app()

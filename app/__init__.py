@@ -14,19 +14,19 @@ from flask_babel import Babel
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import i18n
-from app.assets import serve_static
+from app.aws.secrets import with_stored_secrets
 from app.components import build_components
-from app.declaration import load_declaration
+from app.config.declaration import load_declaration
+from app.config.model import Declaration, untranslated
+from app.config.settings import Settings, load_settings
 from app.errors import ConfigError
-from app.headers import add_headers
-from app.health import bp as health_bp
-from app.logs import keep_secrets_out_of_logs, log_requests
-from app.model import Declaration, untranslated
-from app.secrets import with_stored_secrets
-from app.settings import Settings, load_settings
-from app.templating import bp as templating_bp
-from app.views import bp, http_error, internal_error
+from app.ops.logs import keep_secrets_out_of_logs, log_requests
+from app.web import i18n
+from app.web.assets import serve_static
+from app.web.headers import add_headers
+from app.web.health import bp as health_bp
+from app.web.templating import bp as templating_bp
+from app.web.views import bp, http_error, internal_error
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,7 +40,7 @@ def create_app(environ: Mapping[str, str] | None = None, *, cognito_client: Any 
     settings, declaration = load_configuration(os.environ if environ is None else environ)
     keep_secrets_out_of_logs()
 
-    app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=None)  # app.assets serves them
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=None)  # app.web.assets serves them
     app.session_interface = NoSession()
     app.config.update(
         SECRET_KEY=settings.secret_key,
@@ -90,7 +90,7 @@ def create_app(environ: Mapping[str, str] | None = None, *, cognito_client: Any 
 
 
 class NoSession(SessionInterface):
-    """The app keeps nothing between requests in a cookie (app.views), so there is no session to open.
+    """The app keeps nothing between requests in a cookie (app.web.views), so there is no session to open.
 
     Flask's default opened one on every request: a signing serializer built, the cookies parsed.
     Flask gives each request a NullSession instead, which refuses to be written to.

@@ -10,19 +10,19 @@ from typing import Any
 from flask import Flask, current_app, url_for
 from markupsafe import Markup
 
-from app import theme
-from app.bots import BotGuard, Captcha
-from app.cognito import CognitoSignup, create_client
-from app.csrf import FORM_MAX_AGE, FormTokens
-from app.drafts import DraftSeal
-from app.flow import ROUTE_OF_KIND, FlowSeal
-from app.forms import FormClasses, build_forms
+from app.aws.cognito import CognitoSignup, create_client
+from app.config.model import Declaration
+from app.config.settings import Settings, SignInMode, cognito_cap
 from app.invite import Invitations
-from app.model import Declaration
-from app.pages import Pages
-from app.ratelimit import FormLedger, RateLimiter
-from app.settings import Settings, SignInMode, cognito_cap
-from app.steps import Steps
+from app.signup.bots import BotGuard, Captcha
+from app.signup.csrf import FORM_MAX_AGE, FormTokens
+from app.signup.drafts import DraftSeal
+from app.signup.flow import ROUTE_OF_KIND, FlowSeal
+from app.signup.ratelimit import FormLedger, RateLimiter
+from app.signup.steps import Steps
+from app.web import theme
+from app.web.forms import FormClasses, build_forms
+from app.web.pages import Pages
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class Components:
     guard: BotGuard
     theme_css: str
     theme_version: str
-    # The visible fields of untouched forms, by form class and language (app.templating.form_fields).
+    # The visible fields of untouched forms, by form class and language (app.web.templating.form_fields).
     rendered_fields: dict[tuple[type, str], Markup] = field(default_factory=dict)
 
 

@@ -1,7 +1,7 @@
 """The app's own errors.
 
 The service layer turns every Cognito failure into one of these, so that views never look at
-botocore. Each names its message by a key of app.messages (never Cognito's raw text, which can name
+botocore. Each names its message by a key of app.web.messages (never Cognito's raw text, which can name
 internals) and, where it belongs to one input, that input's name.
 """
 
@@ -25,7 +25,7 @@ class ConfigError(Exception):
 class SignupError(Exception):
     """A failure the person is told about, on a field or at the top of the page.
 
-    `message` is a key of app.messages. `field` names what it is about: "username", "password",
+    `message` is a key of app.web.messages. `field` names what it is about: "username", "password",
     "code", or a Cognito attribute name such as "email"; None means the whole page. `code` names the
     cause for logs and metrics: Cognito's error code, or the app's own ("RateLimited", "BotCheck",
     ...). `detail` is a text to show as it is, written by the operator's own Lambda trigger.

@@ -14,7 +14,7 @@ credentials may make the admin calls that setting needs. When the declaration li
 providers, it reads the pool's (ListIdentityProviders), prints them, and reports a declared one the
 pool does not have, or that the sign-in client does not support.
 
-`--write FILE` first writes a declaration from the pool and client (see app.pool), then checks it.
+`--write FILE` first writes a declaration from the pool and client (see app.aws.pool), then checks it.
 """
 
 from __future__ import annotations
@@ -31,14 +31,14 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
-from app.cognito import CognitoSignup
-from app.declaration import load_declaration
+from app.aws.cognito import CognitoSignup
+from app.aws.pool_declaration import declaration_from_pool
+from app.config.declaration import load_declaration
+from app.config.kinds import COGNITO_MANAGED, TYPES, AttributeType
+from app.config.model import Declaration
+from app.config.settings import SignInMode, switch
 from app.errors import ConfigError
-from app.i18n import available_languages
-from app.kinds import COGNITO_MANAGED, TYPES, AttributeType
-from app.model import Declaration
-from app.pool_declaration import declaration_from_pool
-from app.settings import SignInMode, switch
+from app.web.i18n import available_languages
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 
@@ -187,7 +187,7 @@ def production_traps(declaration: Declaration, pool: Mapping[str, Any], client: 
     return traps
 
 
-# The calls SIGNUP_REPLACE_UNCONFIRMED needs (app.cognito): read an account's status, delete an
+# The calls SIGNUP_REPLACE_UNCONFIRMED needs (app.aws.cognito): read an account's status, delete an
 # unconfirmed one, and sign out every session after a new password.
 _ADMIN_CALLS = ("AdminGetUser", "AdminDeleteUser", "AdminUserGlobalSignOut")
 

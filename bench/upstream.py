@@ -38,7 +38,7 @@ _REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found"}
 
 
 def secret_hash(client_secret: str, username: str, client_id: str) -> str:
-    """Cognito's SecretHash, computed independently of app/cognito.py so a bug there shows up."""
+    """Cognito's SecretHash, computed independently of app/aws/cognito.py so a bug there shows up."""
     digest = hmac.new(client_secret.encode(), (username + client_id).encode(), hashlib.sha256).digest()
     return base64.b64encode(digest).decode()
 

@@ -22,8 +22,8 @@ from typing import Any
 
 import boto3
 
-from app.declaration import Declaration
-from app.pool import create_user_pool_client_request, create_user_pool_request
+from app.aws.pool import create_user_pool_client_request, create_user_pool_request
+from app.config.declaration import Declaration
 
 ROOT = Path(__file__).resolve().parent.parent
 MINISTACK = ROOT / ".venv-ministack" / "bin" / "ministack"

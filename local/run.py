@@ -21,7 +21,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from app.declaration import load_declaration
+from app.config.declaration import load_declaration
 from app.errors import ConfigError
 from local import emulator
 from local.procfile import web_command

@@ -20,7 +20,7 @@ from typing import Any
 
 from playwright.sync_api import sync_playwright
 
-from app.declaration import load_declaration
+from app.config.declaration import load_declaration
 from app.invite import Invitations
 from local import emulator
 from local.procfile import web_command

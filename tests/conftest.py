@@ -22,9 +22,9 @@ from botocore.stub import Stubber
 from flask.testing import FlaskClient
 
 from app import create_app
-from app.cognito import create_client, secret_hash
-from app.declaration import load_declaration
-from app.settings import load_settings
+from app.aws.cognito import create_client, secret_hash
+from app.config.declaration import load_declaration
+from app.config.settings import load_settings
 
 if TYPE_CHECKING:
     from local.emulator import LocalPool
@@ -98,7 +98,7 @@ def submit(client: Any, page: str, data: dict[str, str], *, resend: bool = False
 
 @pytest.fixture(autouse=True, scope="session")
 def clients_open_a_refused_form_as_a_browser_does() -> Iterator[None]:
-    """A refused post answers 303 See Other to its own page, with the draft (app.drafts); the tests'
+    """A refused post answers 303 See Other to its own page, with the draft (app.signup.drafts); the tests'
     clients, like a browser, open that page, so what a test sees is what the person sees: the form
     again, with its 4xx status and its messages."""
     post_only = FlaskClient.open

@@ -24,7 +24,7 @@ from urllib.parse import urlencode, urlsplit
 
 import urllib3
 
-from app.cognito import secret_hash
+from app.aws.cognito import secret_hash
 from local import emulator
 from local.emulator import LocalPool, admin_client
 from local.procfile import web_command
@@ -392,7 +392,7 @@ class LoopbackClient:
         connection.close()
         location = response.headers.get("Location", "")
         if response.status == 303 and "draft=" in location:
-            # A refused form is sent back to its page (app.drafts), which a browser then opens.
+            # A refused form is sent back to its page (app.signup.drafts), which a browser then opens.
             return self.request("GET", urlsplit(location)._replace(scheme="", netloc="").geturl(), headers=headers)
         return response.status, dict(response.headers), text
 

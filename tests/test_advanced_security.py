@@ -6,8 +6,8 @@ from typing import Any
 
 from botocore.stub import ANY
 
-from app.cognito import secret_hash
-from app.flow import Flow, Kind
+from app.aws.cognito import secret_hash
+from app.signup.flow import Flow, Kind
 
 from .conftest import CLIENT_SECRET, SIGNUP, StrictStubber, app_with, csrf_token
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from app import load_configuration
-from app.declaration import load_declaration, parse_declaration
+from app.config.declaration import load_declaration, parse_declaration
 from app.errors import ConfigError
 from local.procfile import web_command
 

@@ -11,9 +11,9 @@ from urllib.parse import quote, unquote
 import pytest
 from itsdangerous import URLSafeTimedSerializer
 
-from app import csrf, flow
 from app.errors import ConfigError
-from app.flow import Flow, Kind
+from app.signup import csrf, flow
+from app.signup.flow import Flow, Kind
 
 from .conftest import SECRET_KEY, SIGNUP, StrictStubber, app_with, csrf_token, form_action, submit, text
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from app.declaration import load_declaration
+from app.config.declaration import load_declaration
 from local import emulator
 
 from .browser import WRONG_CODE, chromium, enter_code, expect

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from app import create_app
-from app.cognito import Medium, secret_hash
-from app.flow import Event, Flow, Kind
+from app.aws.cognito import Medium, secret_hash
+from app.signup.flow import Event, Flow, Kind
 from local import emulator
 
 from .conftest import CLIENT_SECRET, ROOT, SIGNUP, StrictStubber, app_with, base_env, submit, text
@@ -128,7 +128,7 @@ def test_a_taken_username_offers_to_sign_in_reset_the_password_or_finish_the_sig
         app = app_with(stubber, SIGNUP_SIGN_IN_URL=sign_in)
         page = text(submit(app.test_client(), "/signup", SIGNUP))
         assert "An account with this email address already exists." in page
-        # Each filled in with the address, sealed (app.flow): never an empty form.
+        # Each filled in with the address, sealed (app.signup.flow): never an empty form.
         assert re.search(r'<a href="/signup/forgot\?flow=[^"]+">Forgot your password\?</a>', page)
         assert re.search(r'<a href="/signup/confirm\?flow=[^"]+">Finish a sign-up you started</a>', page)
         assert ('<a href="https://shop.example.com/login" target="_top">Sign in</a>' in page) is bool(sign_in)

@@ -18,8 +18,8 @@ from urllib.parse import quote, unquote
 import brotli
 import pytest
 
-from app.cognito import Medium
-from app.flow import Event, Flow, FlowSeal, Kind
+from app.aws.cognito import Medium
+from app.signup.flow import Event, Flow, FlowSeal, Kind
 
 from .browser import chromium, expect, served_by
 from .conftest import ROOT, SECRET_KEY, SIGNUP, StrictStubber, app_with, base_env, csrf_token, without_tokens
@@ -67,7 +67,7 @@ def test_pages_are_sent_compressed_as_the_browser_prefers(
 def test_the_kept_sign_up_page_comes_in_gzip_made_once_with_each_visits_own_token(
     stubber: StrictStubber, accept: str
 ) -> None:
-    """Its gzip is made once around the token's place (app.compression.KeptPage): a browser that
+    """Its gzip is made once around the token's place (app.web.compression.KeptPage): a browser that
     takes gzip gets it; one that takes only brotli gets the page compressed for it."""
     client = app_with(stubber).test_client()
     plain = client.get("/signup").get_data(as_text=True)

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from app.health import Readiness
+from app.web.health import Readiness
 from bench import tls, upstream
 from local import emulator
 from local.procfile import web_command

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from app import create_app
-from app.declaration import load_declaration
-from app.pool import create_user_pool_request
+from app.aws.pool import create_user_pool_request
+from app.config.declaration import load_declaration
 from local import emulator
 
 from .conftest import CLIENT_SECRET, SAMPLE, SIGNUP, base_env, submit, text

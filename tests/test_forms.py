@@ -13,9 +13,9 @@ from flask import Flask
 from flask_babel import Babel
 from flask_wtf import FlaskForm
 
-from app.csrf import FormTokens
-from app.declaration import parse_declaration
-from app.forms import build_forms, code_digits
+from app.config.declaration import parse_declaration
+from app.signup.csrf import FormTokens
+from app.web.forms import build_forms, code_digits
 
 from .conftest import ROOT, SIGNUP, StrictStubber, app_with, submit, text
 
@@ -23,7 +23,7 @@ TOKENS = FormTokens("x" * 32)
 
 
 CORRECT = "Correct-Horse-9"
-# Cognito's symbols, as the rule lists them (app.passwords).
+# Cognito's symbols, as the rule lists them (app.config.passwords).
 SYMBOL_LIST = "^ $ * . [ ] { } ( ) ? - \" ! @ # % & / \\ , > < ' : ; | _ ~ ` + ="
 
 
@@ -154,7 +154,7 @@ def test_email_is_normalised_before_it_is_sent(stub_app: Any, stubber: StrictStu
     )
     stubber.add_response("sign_up", {"UserConfirmed": False, "UserSub": "s"})
     submit(stub_app.test_client(), "/signup", {**SIGNUP, "username": "  Ann@EXAMPLE.com "})
-    # email-validator's normal form, in lower case: the address is the username (app.forms.in_lower_case).
+    # email-validator's normal form, in lower case: the address is the username (app.web.forms.in_lower_case).
     assert sent[0]["Username"] == "ann@example.com"
     assert {"Name": "email", "Value": "ann@example.com"} in sent[0]["UserAttributes"]
 

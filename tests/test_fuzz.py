@@ -19,9 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app import create_app
-from app.cognito import Medium, create_client
-from app.flow import Flow, Kind
-from app.settings import load_settings
+from app.aws.cognito import Medium, create_client
+from app.config.settings import load_settings
+from app.signup.flow import Flow, Kind
 
 from .conftest import CLIENT_SECRET, SECRET_KEY, SIGNUP, base_env, csrf_token
 

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 import pytest
 from flask import g
 
-from app.redirects import safe_return_url
+from app.signup.redirects import safe_return_url
 
 from .conftest import ROOT, SIGNUP, StrictStubber, app_with, submit, text
 

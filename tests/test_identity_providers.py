@@ -23,7 +23,7 @@ import pytest
 import urllib3
 
 from app import create_app
-from app.model import ICONS
+from app.config.model import ICONS
 from local import emulator
 
 from .browser import chromium, expect

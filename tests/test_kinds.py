@@ -1,4 +1,4 @@
-"""Every kind of attribute (app.kinds.KINDS): declared, typed into its field, checked, and sent to
+"""Every kind of attribute (app.config.kinds.KINDS): declared, typed into its field, checked, and sent to
 Cognito in Cognito's format. A new kind gets its row in KIND_EXAMPLES."""
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ import pytest
 from flask import Flask
 from flask_babel import Babel
 
-from app.csrf import FormTokens
-from app.declaration import parse_declaration
-from app.forms import build_forms, signup_values
-from app.kinds import KINDS, TYPES, Kind
+from app.config.declaration import parse_declaration
+from app.config.kinds import KINDS, TYPES, Kind
+from app.signup.csrf import FormTokens
+from app.web.forms import build_forms, signup_values
 
 # For each kind: an attribute declared so that it has that kind, what a person types, what Cognito gets.
 KIND_EXAMPLES: dict[Kind, tuple[dict[str, Any], str, str]] = {

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from app.cognito import CHECK_USERNAME_PREFIX
+from app.aws.cognito import CHECK_USERNAME_PREFIX
 from local import emulator
 
 from .conftest import SIGNUP, base_env

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from app.cognito import secret_hash
-from app.logs import JsonFormatter, mask_emails
+from app.aws.cognito import secret_hash
+from app.ops.logs import JsonFormatter, mask_emails
 from local import emulator
 
 from .conftest import SIGNUP, base_env
@@ -61,13 +61,19 @@ def test_masking_takes_time_in_proportion_to_the_text(shape: str) -> None:
 
 def test_a_record_becomes_one_json_line_with_its_fields() -> None:
     record = logging.makeLogRecord(
-        {"name": "app.cognito", "levelname": "INFO", "msg": "hello %s", "args": ("bob@example.com",), "outcome": "ok"}
+        {
+            "name": "app.aws.cognito",
+            "levelname": "INFO",
+            "msg": "hello %s",
+            "args": ("bob@example.com",),
+            "outcome": "ok",
+        }
     )
     line = JsonFormatter().format(record)
     entry = json.loads(line)
     assert "\n" not in line
     assert entry["message"] == "hello b***@e***.com"
-    assert entry["outcome"] == "ok" and entry["logger"] == "app.cognito" and entry["level"] == "INFO"
+    assert entry["outcome"] == "ok" and entry["logger"] == "app.aws.cognito" and entry["level"] == "INFO"
 
 
 def test_an_exception_is_one_line_too() -> None:
@@ -118,7 +124,7 @@ def test_gunicorn_writes_only_json_lines_without_secrets(local_pool: emulator.Lo
     assert {"method", "route", "status", "duration_ms", "request_id", "client"} <= requests[0].keys()
     assert {"POST", "GET"} == {e["method"] for e in requests}
     assert all(e["client"] == "127.0.0.9" for e in requests)
-    calls = [e for e in entries if e["logger"] == "app.cognito" and "operation" in e]
+    calls = [e for e in entries if e["logger"] == "app.aws.cognito" and "operation" in e]
     assert [(c["operation"], c["outcome"]) for c in calls] == [
         ("SignUp", "ok"),
         ("ConfirmSignUp", "CodeMismatchException"),

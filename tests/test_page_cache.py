@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from app import create_app
-from app.flow import Flow
+from app.signup.flow import Flow
 
 from .conftest import ROOT, base_env, csrf_token, text, without_tokens
 

@@ -17,10 +17,10 @@ import pytest
 from botocore.stub import Stubber
 
 from app import create_app, invite
-from app.cognito import create_client
-from app.declaration import load_declaration
-from app.flow import Event, Flow, Kind
-from app.settings import load_settings
+from app.aws.cognito import create_client
+from app.config.declaration import load_declaration
+from app.config.settings import load_settings
+from app.signup.flow import Event, Flow, Kind
 from local import emulator
 
 from .browser import WRONG_CODE, chromium, enter_code, expect, served_by, through_the_code_page

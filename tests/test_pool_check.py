@@ -12,8 +12,8 @@ import boto3
 import pytest
 
 from app import poolcheck
-from app.declaration import Declaration, load_declaration
-from app.pool import create_user_pool_client_request, create_user_pool_request
+from app.aws.pool import create_user_pool_client_request, create_user_pool_request
+from app.config.declaration import Declaration, load_declaration
 from local import emulator
 
 from .conftest import ROOT, SAMPLE, StrictStubber

@@ -19,8 +19,8 @@ import boto3
 import pytest
 
 from app import create_app, poolcheck
-from app.declaration import load_declaration
-from app.settings import load_settings
+from app.config.declaration import load_declaration
+from app.config.settings import load_settings
 from local import emulator
 
 from .conftest import ROOT, StrictStubber, base_env, submit, text

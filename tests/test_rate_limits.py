@@ -17,8 +17,8 @@ from limits import parse_many
 
 from app import create_app
 from app.errors import ConfigError, TooManyAttempts
-from app.ratelimit import RateLimiter, Rule, network_key
-from app.steps import Visitor
+from app.signup.ratelimit import RateLimiter, Rule, network_key
+from app.signup.steps import Visitor
 from local import emulator
 
 from .conftest import ROOT, SIGNUP, StrictStubber, app_with, base_env, csrf_token, form_action, submit, text
@@ -229,7 +229,7 @@ def test_an_attempt_refused_says_how_long_to_wait() -> None:
 
 def test_a_store_that_cannot_be_reached_lets_attempts_through(caplog: pytest.LogCaptureFixture) -> None:
     limiter = RateLimiter(f"redis://127.0.0.1:{emulator.free_port()}/0", {"signup": tuple(parse_many("1/minute"))})
-    with caplog.at_level(logging.WARNING, logger="app.ratelimit"):
+    with caplog.at_level(logging.WARNING, logger="app.signup.ratelimit"):
         for _ in range(3):
             limiter.hit("signup", "203.0.113.9", "Too many sign-ups")
     assert "Rate-limit storage unavailable (ConnectionError)" in caplog.text

@@ -1,6 +1,6 @@
 """The app client checked without a person: at start-up (a line in the log naming the setting), in
 /readyz (503 with the reason, from a cached check that never makes a request wait), and the one
-Cognito call that does it (app.cognito.CognitoSignup.check_client)."""
+Cognito call that does it (app.aws.cognito.CognitoSignup.check_client)."""
 
 from __future__ import annotations
 
@@ -15,11 +15,11 @@ from botocore.stub import ANY
 from flask import Flask
 
 from app import create_app
-from app.cognito import CHECK_USERNAME_PREFIX, ClientProblem, CognitoSignup, create_client, secret_hash
+from app.aws.cognito import CHECK_USERNAME_PREFIX, ClientProblem, CognitoSignup, create_client, secret_hash
 from app.components import fit_to_threads
-from app.health import Readiness, check_at_start
-from app.metrics import exposition
-from app.settings import load_settings
+from app.config.settings import load_settings
+from app.ops.metrics import exposition
+from app.web.health import Readiness, check_at_start
 from local import emulator
 
 from .conftest import StrictStubber, base_env
@@ -155,12 +155,12 @@ def test_the_start_up_check_is_logged_naming_the_setting_and_readyz_answers_it_w
 ) -> None:
     _, stub = stubbed_service()
     app = create_app(base_env(), cognito_client=stub.client)
-    with stub, caplog.at_level(logging.INFO, logger="app.health"):
+    with stub, caplog.at_level(logging.INFO, logger="app.web.health"):
         stub.add_client_error("confirm_sign_up", "ResourceNotFoundException", "User pool client x does not exist.")
         check_at_start(app)  # one call; /readyz then answers from it (the Stubber refuses a second)
         answer = app.test_client().get("/readyz")
     assert (answer.status_code, answer.get_data(as_text=True)) == (503, "not ready: COGNITO_CLIENT_ID unknown\n")
-    assert [(r.levelname, r.getMessage()[:40]) for r in caplog.records if r.name == "app.health"] == [
+    assert [(r.levelname, r.getMessage()[:40]) for r in caplog.records if r.name == "app.web.health"] == [
         ("ERROR", "Not ready: COGNITO_CLIENT_ID unknown: no")
     ]
 
@@ -180,7 +180,7 @@ def start_up(env: dict[str, str], log: Path) -> tuple[int, str, list[dict[str, A
     with gunicorn(env, log) as port:
         status, _, body = LoopbackClient(f"http://127.0.0.1:{port}", "127.0.0.1").request("GET", "/readyz")
     lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
-    return status, body, [line for line in lines if line["logger"] == "app.health"]
+    return status, body, [line for line in lines if line["logger"] == "app.web.health"]
 
 
 @pytest.mark.servers

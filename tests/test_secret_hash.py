@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from app.cognito import secret_hash
+from app.aws.cognito import secret_hash
 
 # Computed with: printf '%s' "$username$client_id" | openssl dgst -sha256 -hmac "$secret" -binary | base64
 KNOWN_ANSWERS = [

@@ -13,7 +13,7 @@ import boto3
 import pytest
 
 from app import create_app
-from app.cognito import secret_hash
+from app.aws.cognito import secret_hash
 from app.errors import ConfigError
 from local import emulator
 

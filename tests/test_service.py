@@ -9,7 +9,7 @@ import botocore.session
 import pytest
 from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError, StubAssertionError
 
-from app.cognito import CodeDelivery, CognitoSignup, RequestContext, secret_hash
+from app.aws.cognito import CodeDelivery, CognitoSignup, RequestContext, secret_hash
 from app.errors import (
     AlreadyConfirmed,
     InvalidInput,
@@ -20,7 +20,7 @@ from app.errors import (
     UsernameExists,
     UserNotFound,
 )
-from app.messages import MESSAGES
+from app.web.messages import MESSAGES
 
 from .conftest import CLIENT_SECRET, StrictStubber
 

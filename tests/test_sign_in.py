@@ -347,7 +347,7 @@ def test_the_stand_in_refuses_sessions_as_cognito_does(
     from botocore.config import Config  # noqa: PLC0415
     from botocore.exceptions import ClientError  # noqa: PLC0415
 
-    from app.cognito import secret_hash  # noqa: PLC0415
+    from app.aws.cognito import secret_hash  # noqa: PLC0415
 
     cognito = boto3.client(
         "cognito-idp",

@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from app import create_app, invite
-from app.declaration import load_declaration
+from app.config.declaration import load_declaration
 from local import emulator
 
 from .browser import chromium, enter_code, expect

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from app import create_app
-from app.theme import DARK_SURFACE, LIGHT_SURFACE, Theme, _rgb, contrast, stylesheet
+from app.web.theme import DARK_SURFACE, LIGHT_SURFACE, Theme, _rgb, contrast, stylesheet
 
 from .conftest import StrictStubber, base_env
 

@@ -27,7 +27,7 @@ from urllib.parse import urlencode
 from email_validator import EmailNotValidError, validate_email
 from itsdangerous import BadData, URLSafeSerializer
 
-from app.settings import MIN_SECRET_KEY_LENGTH
+from app.config.settings import MIN_SECRET_KEY_LENGTH
 
 MAX_TOKEN_LENGTH = 2000
 _DURATION = re.compile(r"(\d+)([mhd])")

@@ -25,7 +25,7 @@ from wtforms import BooleanField, EmailField, Field, SelectChoice, SelectField, 
 from wtforms.validators import URL, AnyOf, DataRequired, NumberRange, Optional, Regexp
 from wtforms.widgets import TextInput
 
-from app.fields import (
+from app.web.fields import (
     Characters,
     DateTimeField,
     DayField,
@@ -40,7 +40,7 @@ from app.fields import (
 )
 
 if TYPE_CHECKING:
-    from app.model import Attribute
+    from app.config.model import Attribute
 
 
 class AttributeType(StrEnum):

@@ -17,10 +17,10 @@ from flask_wtf import FlaskForm
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from app import messages
 from app.components import current
-from app.i18n import language_names
-from app.passwords import SYMBOLS, needs
+from app.config.passwords import SYMBOLS, needs
+from app.web import messages
+from app.web.i18n import language_names
 
 bp = Blueprint("templating", __name__)
 
@@ -71,7 +71,7 @@ def character_count_texts(maximum: int) -> dict[str, str]:
 
 @bp.app_template_global()
 def say(key: str) -> str:
-    """A text of app.messages, in the words of the pool's username mode."""
+    """A text of app.web.messages, in the words of the pool's username mode."""
     return str(messages.text(key, current().declaration.username))
 
 
@@ -91,7 +91,7 @@ def language_links(endpoint: str, page_args: Mapping[str, str] | None = None) ->
     """
     names = language_names(current_app.config["LANGUAGES"])
     args: dict[str, Any] = dict(page_args or {})
-    if request.args.get("draft"):  # a form shown again keeps what it holds in another language (app.drafts)
+    if request.args.get("draft"):  # a form shown again keeps what it holds in another language (app.signup.drafts)
         args["draft"] = request.args["draft"]
     return [(code, name, url_for(endpoint, **{**args, "lang": code})) for code, name in names.items()]
 
@@ -153,7 +153,7 @@ def captcha() -> dict[str, str] | None:
 
 
 def third_parties_allowed() -> bool:
-    """Whether this page may load another party's script: the sign-up form alone (app.headers).
+    """Whether this page may load another party's script: the sign-up form alone (app.web.headers).
 
     The pages after it carry the sealed flow in their address (with immediate sign-in, Cognito's
     Session), and the signed-in page posts the person's tokens: no code but the app's runs there.

@@ -21,13 +21,13 @@ from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, Field, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, InputRequired, ValidationError
 
-from app.bots import HONEYPOT_FIELD
-from app.csrf import FormTokens, SignedFormToken
-from app.drafts import Draft
-from app.fields import Characters, Present, localized, strip, too_long
-from app.kinds import KINDS, STANDARD_ATTRIBUTES, FieldOptions
-from app.model import LINK, MAX_VALUE_LENGTH, Attribute, Declaration, LocalizedText, PasswordPolicy
-from app.passwords import needs, password_rules
+from app.config.kinds import KINDS, STANDARD_ATTRIBUTES, FieldOptions
+from app.config.model import LINK, MAX_VALUE_LENGTH, Attribute, Declaration, LocalizedText, PasswordPolicy
+from app.config.passwords import needs, password_rules
+from app.signup.bots import HONEYPOT_FIELD
+from app.signup.csrf import FormTokens, SignedFormToken
+from app.signup.drafts import Draft
+from app.web.fields import Characters, Present, localized, strip, too_long
 
 MAX_USERNAME_LENGTH = 128
 MAX_PASSWORD_LENGTH = 256
@@ -66,9 +66,9 @@ def cognito_username(form: FlaskForm, field: Field) -> None:
 
 
 # The name of the language buttons (templates/base.html): a post that only asks for the page again
-# in another language, with what was typed (app.views).
+# in another language, with what was typed (app.web.views).
 SWITCH_LANGUAGE = "switch_language"
-# What is wrong with a password, by the name app.drafts keeps it under: said again on the page a
+# What is wrong with a password, by the name app.signup.drafts keeps it under: said again on the page a
 # refused post is redirected to, where the password itself never goes.
 PASSWORD_MESSAGES = {
     "required": _l("Enter a password."),
@@ -118,7 +118,7 @@ def password_problems(form: FlaskForm) -> tuple[str, ...]:
 
 
 def kept_fields(form: FlaskForm) -> list[str]:
-    """The fields a draft keeps (app.drafts): what a person typed, never a password, the form's
+    """The fields a draft keeps (app.signup.drafts): what a person typed, never a password, the form's
     token, the honeypot or the advanced-security data; with a phone number, its country."""
     kept = []
     for field in form:
@@ -187,7 +187,7 @@ class FormClasses:
 
 
 def _base(tokens: FormTokens, name: str) -> type[FlaskForm]:
-    """A form class whose CSRF token is signed and names the form (app.csrf), not tied to a session."""
+    """A form class whose CSRF token is signed and names the form (app.signup.csrf), not tied to a session."""
     meta = type("Meta", (), {"csrf_class": SignedFormToken, "form_tokens": tokens, "form_name": name})
     return type(f"{name.capitalize()}Base", (FlaskForm,), {"Meta": meta})
 
@@ -201,7 +201,7 @@ def build_forms(
 ) -> FormClasses:
     """Build the form classes from the declaration: fresh classes, never a mutated shared one."""
     # Cognito's advanced-security data comes from its script, which only the sign-up form loads
-    # (app.headers: the pages after it hold the sealed flow in their address, and load no third party's code).
+    # (app.web.headers: the pages after it hold the sealed flow in their address, and load no third party's code).
     extra: dict[str, Field] = {}
     if advanced_security:
         extra["encoded_data"] = HiddenField(filters=[lambda v: v if v and len(v) <= MAX_ENCODED_DATA_LENGTH else None])
@@ -317,7 +317,7 @@ def in_lower_case(form: FlaskForm, field: Field) -> None:
 
 
 def _attribute_field(attribute: Attribute, declaration: Declaration, check_deliverability: bool) -> Field:
-    """One field for one attribute, with the checks its kind, limits and pattern call for (app.kinds)."""
+    """One field for one attribute, with the checks its kind, limits and pattern call for (app.config.kinds)."""
     standard = STANDARD_ATTRIBUTES.get(attribute.name)
     builtin = standard.label if standard else None
     label = localized(attribute.label, builtin) if attribute.label else builtin or _custom_label(attribute)

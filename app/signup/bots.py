@@ -4,7 +4,7 @@ A hidden field that people never see but form-filling bots do (the honeypot), th
 showing the form and receiving it (read from the form's signed token), and optionally a CAPTCHA
 verified on the server. People see none of this: a form sent quicker than a person types (a
 password manager that fills and sends it) is never refused for that alone; it only counts double
-against the sign-ups allowed from its address (app.steps), where bots sending at once meet the limit.
+against the sign-ups allowed from its address (app.signup.steps), where bots sending at once meet the limit.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 import urllib3
 
 from app.errors import InvalidInput, ServiceUnavailable
-from app.metrics import BOT_SIGNALS
+from app.ops.metrics import BOT_SIGNALS
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ class BotGuard:
         """Raise InvalidInput (or ServiceUnavailable) unless the sign-up looks like a person's; True
         when it came quicker than a person types, a signal that counts with the others.
 
-        `seconds_open` is how long the form was open, from its signed token (app.csrf).
+        `seconds_open` is how long the form was open, from its signed token (app.signup.csrf).
         """
         if honeypot:
             log.info("Sign-up refused: the hidden field was filled in")

@@ -1,10 +1,10 @@
 """One object per request of the sign-up flow: what its address carries, what it opened, who sent it.
 
-app.views builds it once, before the view runs, and hands it to the view, which passes it on to
+app.web.views builds it once, before the view runs, and hands it to the view, which passes it on to
 the steps and the pages. No step needs a cookie: what one step hands to the next travels in the
-pages' addresses, as the values every link carries (`Carried`) and the sealed Flow (app.flow).
+pages' addresses, as the values every link carries (`Carried`) and the sealed Flow (app.signup.flow).
 What is wrong with the Flow or the invitation an address holds is a `Problem`, a key of
-app.messages, so that the page can say so.
+app.web.messages, so that the page can say so.
 """
 
 from __future__ import annotations
@@ -15,16 +15,16 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
 
-from app.flow import Flow, FlowError, FlowSeal
+from app.config.model import Declaration
 from app.invite import MAX_TOKEN_LENGTH, Invitation, InvitationError, Invitations
-from app.model import Declaration
-from app.redirects import safe_return_url
-from app.signin import is_state
-from app.steps import Visitor
+from app.signup.flow import Flow, FlowError, FlowSeal
+from app.signup.redirects import safe_return_url
+from app.signup.signin import is_state
+from app.signup.steps import Visitor
 
 
 class Problem(StrEnum):
-    """Why the Flow or the invitation in an address cannot be used (each a key of app.messages)."""
+    """Why the Flow or the invitation in an address cannot be used (each a key of app.web.messages)."""
 
     FLOW_EXPIRED = "flow_expired"  # genuine, but older than a day: it still says who it was for
     FLOW_UNREADABLE = "flow_unreadable"  # forged, cut, or sealed with another key
@@ -37,11 +37,11 @@ _INVITATION_PROBLEMS = {"expired": Problem.INVITATION_EXPIRED, "invalid": Proble
 
 @dataclass(frozen=True)
 class Carried:
-    """The values every address of the flow keeps: app.views adds them to each link and form."""
+    """The values every address of the flow keeps: app.web.views adds them to each link and form."""
 
     lang: str | None = None  # a language the app speaks
-    return_to: str | None = None  # an allowed return address (app.redirects)
-    state: str | None = None  # the site's sign-in state, handed back at the end (app.signin)
+    return_to: str | None = None  # an allowed return address (app.signup.redirects)
+    state: str | None = None  # the site's sign-in state, handed back at the end (app.signup.signin)
     invite: str | None = None  # an invitation token, opened by the request that carries it
     attribution: Mapping[str, str] = field(default_factory=dict)  # declared parameters, cleaned
 

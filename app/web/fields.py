@@ -1,4 +1,4 @@
-"""The form fields and checks that attribute kinds are built from (app.kinds): declared texts in the
+"""The form fields and checks that attribute kinds are built from (app.config.kinds): declared texts in the
 request's language, email addresses and phone numbers normalised as they are checked, and numbers
 and dates that say plainly when they cannot be read.
 """
@@ -19,7 +19,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, DateTimeLocalField, Field, IntegerField
 from wtforms.validators import StopValidation, ValidationError
 
-from app.i18n import DEFAULT
+from app.web.i18n import DEFAULT
 
 
 class Present:
@@ -134,7 +134,7 @@ class PhoneNumber:
         if not field.data:
             return
         # The page script's country list, when there is one, says where a local number belongs (in
-        # the post, or in the draft the page was shown again from: app.forms.refill).
+        # the post, or in the draft the page was shown again from: app.web.forms.refill).
         chosen = getattr(form, "posted", request.form).get(f"{field.name}_region", "")
         region = chosen if chosen in phonenumbers.SUPPORTED_REGIONS else self.default_region
         try:

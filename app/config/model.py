@@ -1,7 +1,7 @@
 """What a declaration is: the username mode, the password policy, the attributes the form asks for,
 what the app records itself (consents, attribution) and the identity providers offered as buttons.
-Read and checked by app.declaration;
-how each kind of attribute is typed and sent is app.kinds.
+Read and checked by app.config.declaration;
+how each kind of attribute is typed and sent is app.config.kinds.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from app.kinds import KINDS, AttributeType, Kind
+from app.config.kinds import KINDS, AttributeType, Kind
 
 UsernameMode = Literal["username", "email", "phone_number"]
 # A text for people: one string, or one string per locale ({en = "...", de = "..."}).
@@ -40,7 +40,7 @@ class Attribute:
     """One user-pool attribute the form asks for."""
 
     name: str  # the Cognito name: "email" or "custom:company"
-    kind: Kind = Kind.TEXT  # how it is typed (app.kinds)
+    kind: Kind = Kind.TEXT  # how it is typed (app.config.kinds)
     label: LocalizedText = field(default_factory=dict)
     help: LocalizedText = field(default_factory=dict)
     required_message: LocalizedText = field(default_factory=dict)  # instead of the built-in "Enter …"
@@ -98,7 +98,7 @@ class Attribution:
 @dataclass(frozen=True)
 class IdentityProvider:
     """A provider the pool federates (Google, Apple, a company's SAML or OIDC IdP), offered as a button
-    that goes to Managed Login's authorize address with `identity_provider=<name>` (app.signin)."""
+    that goes to Managed Login's authorize address with `identity_provider=<name>` (app.signup.signin)."""
 
     name: str  # the ProviderName the pool knows it by: "Google", "SignInWithApple", "CompanyIdP"
     label: LocalizedText  # the button says "Continue with <label>"

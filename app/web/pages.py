@@ -3,7 +3,7 @@
 A page knows its template, its words and which route its links lead to (`links_to`: the language
 links keep the page's own address). It seals nothing, counts nothing and reads no state: the view
 hands it the sealed Flow for its links and the resend wait. What every page shows besides its form
-is app.templating.
+is app.web.templating.
 """
 
 from __future__ import annotations
@@ -17,20 +17,20 @@ from flask_babel import LazyString, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 
-from app import messages
-from app.cognito import Tokens
-from app.compression import KeptPage
-from app.csrf import FormTokens
+from app.aws.cognito import Tokens
+from app.config.model import Declaration, field_name
+from app.config.settings import Settings
 from app.errors import SignupError
-from app.fields import localized
-from app.flow import Event, Flow, Kind
-from app.forms import FormClasses
-from app.i18n import select_locale
 from app.invite import Invitation
-from app.model import Declaration, field_name
-from app.settings import Settings
-from app.signin import hand_off_url, provider_url
-from app.signup_request import SignupRequest
+from app.signup.csrf import FormTokens
+from app.signup.flow import Event, Flow, Kind
+from app.signup.signin import hand_off_url, provider_url
+from app.signup.signup_request import SignupRequest
+from app.web import messages
+from app.web.compression import KeptPage
+from app.web.fields import localized
+from app.web.forms import FormClasses
+from app.web.i18n import select_locale
 
 PageResponse = tuple[str, int, dict[str, str]]
 
@@ -114,7 +114,7 @@ class Pages:
 
         Building the form and rendering the page is most of what a page view costs, and only the form
         token differs from one visitor to the next: it goes into the kept page, and into its gzip, also
-        made once (app.compression.KeptPage). A visit whose links
+        made once (app.web.compression.KeptPage). A visit whose links
         carry more than the language (a return address, attribution, a sign-in state), that fills the
         form in, that needs an invitation, or that comes under another script root gets its own page:
         what is kept depends on nothing a request can choose but the language.
@@ -298,7 +298,7 @@ class Pages:
     ) -> PageResponse:
         """Render a form page with its errors and the HTTP status that fits them: any step's page.
 
-        `refused`: the page shows a post that was refused (app.drafts), so it answers 422 while
+        `refused`: the page shows a post that was refused (app.signup.drafts), so it answers 422 while
         anything is still wrong. `context` is the template's, with `links_to`, the route the page's
         language links lead to.
 
@@ -361,7 +361,7 @@ def _existing_account(ways_on: WaysOn) -> list[tuple[str, str]]:
 
 
 def error_page(status: int, links_to: str) -> str:
-    """404, 405, 413 and friends, and the plain page a bug gets: the words are app.messages'."""
+    """404, 405, 413 and friends, and the plain page a bug gets: the words are app.web.messages'."""
     return render_template("error.html", status=status, links_to=links_to)
 
 

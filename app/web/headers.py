@@ -7,10 +7,10 @@ from urllib.parse import urlsplit
 from flask import Flask, request
 from werkzeug.wrappers import Response
 
-from app.bots import CAPTCHA_PROVIDERS
-from app.compression import compress
-from app.settings import Settings
-from app.templating import third_parties_allowed
+from app.config.settings import Settings
+from app.signup.bots import CAPTCHA_PROVIDERS
+from app.web.compression import compress
+from app.web.templating import third_parties_allowed
 
 HSTS = "max-age=63072000"  # two years; subdomains are the operator's call, so not included
 PERMISSIONS_POLICY = ", ".join(
@@ -33,7 +33,7 @@ PERMISSIONS_POLICY = ", ".join(
 # What a page may be kept as: by the browser only (it holds a visitor's form token and what they
 # typed), checked with the server before it is shown again, and restored as it was by Back and
 # Forward (the back/forward cache needs no `no-store`). Tokens live 24 hours, so a restored form
-# still posts. A page that holds a secret sets `no-store` itself (app.pages.signed_in).
+# still posts. A page that holds a secret sets `no-store` itself (app.web.pages.signed_in).
 PAGE_CACHING = "private, no-cache"
 
 
@@ -87,14 +87,15 @@ def content_security_policy(settings: Settings, *, third_parties: bool = True) -
 
 
 def add_headers(app: Flask, settings: Settings) -> None:
-    """Register the after-request hook that sets the headers and compresses what is worth it (app.compression)."""
+    """Register the after-request hook that sets the headers and compresses what is worth it (app.web.compression)."""
     headers = {
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "strict-origin-when-cross-origin",
         "Permissions-Policy": PERMISSIONS_POLICY,
     }
 
-    # The sign-up form's policy, and every other page's: only the app's own code (app.templating.third_parties_allowed).
+    # The sign-up form's policy, and every other page's: only the app's own code
+    # (app.web.templating.third_parties_allowed).
     policies = {
         True: content_security_policy(settings),
         False: content_security_policy(settings, third_parties=False),

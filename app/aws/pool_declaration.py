@@ -1,6 +1,6 @@
 """A declaration, as TOML, from a user pool and app client that exist: `python -m app.poolcheck --write`.
 
-The other way round from app.pool: everything the pool decides is written out, and what only a
+The other way round from app.aws.pool: everything the pool decides is written out, and what only a
 person can decide is left as comments.
 """
 
@@ -10,10 +10,10 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from app.declaration import parse_declaration
+from app.config.declaration import parse_declaration
+from app.config.kinds import COGNITO_MANAGED, STANDARD_ATTRIBUTES, TYPE_OF_COGNITO, AttributeType
+from app.config.model import MAX_VALUE_LENGTH
 from app.errors import ConfigError
-from app.kinds import COGNITO_MANAGED, STANDARD_ATTRIBUTES, TYPE_OF_COGNITO, AttributeType
-from app.model import MAX_VALUE_LENGTH
 
 _PLACEHOLDER = "…"
 

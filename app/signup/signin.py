@@ -7,7 +7,7 @@ Two ways, by SIGNUP_SIGN_IN:
   person in and sends them to the site's OAuth callback with a code. Managed Login refuses to be
   framed, so inside an iframe the hand-off is a link to the top window.
 - **immediate** (pools on the Essentials or Plus plan whose client allows USER_AUTH): SignUp's
-  Session goes to ConfirmSignUp, whose Session signs the account in (app.steps.sign_in); the tokens
+  Session goes to ConfirmSignUp, whose Session signs the account in (app.signup.steps.sign_in); the tokens
   are posted to the operator's callback only. Any failure falls back to the hand-off, when set up,
   or the done page.
 
@@ -21,14 +21,14 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from app.settings import SignIn
+from app.config.settings import SignIn
 
 MAX_STATE_LENGTH = 512
 
 
 def hand_off_url(sign_in: SignIn, username: str, state: str | None) -> str | None:
     """Managed Login's authorize address, when the hand-off is set up; with the username filled in
-    (`login_hint`) only for an account the person made their own in this flow (app.flow.Kind.READY)."""
+    (`login_hint`) only for an account the person made their own in this flow (app.signup.flow.Kind.READY)."""
     return _authorize_url(sign_in, state, login_hint=username)
 
 

@@ -13,7 +13,7 @@ from babel.lists import format_list
 from flask_babel import get_locale, gettext, lazy_ngettext
 from flask_babel import lazy_gettext as _l
 
-from app.model import PasswordPolicy
+from app.config.model import PasswordPolicy
 
 # The characters Cognito counts as symbols in a password policy (its developer guide's list, and a
 # space that neither starts nor ends the password). Others, such as € or £, are allowed but count

@@ -23,7 +23,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from app.cognito import Medium
+from app.aws.cognito import Medium
 
 # A confirmation code lives 24 hours; so does the page that asks for it.
 MAX_AGE = 24 * 3600
@@ -63,7 +63,7 @@ class Kind(StrEnum):
 
 
 CODE_PAGES = frozenset({Kind.CREATED, Kind.EXISTING, Kind.RETURNING})
-# The route that shows a Flow that waits for a code (app.views); the rest end on the done page.
+# The route that shows a Flow that waits for a code (app.web.views); the rest end on the done page.
 ROUTE_OF_KIND = {
     Kind.CREATED: "signup.confirm",
     Kind.EXISTING: "signup.confirm",
@@ -84,16 +84,16 @@ class Flow:
     destination: str = ""  # where the code went, as the person typed it (empty when hidden)
     medium: Medium | None = None  # None when unknown
     event: Event | None = None  # what to tell the embedding page on the next page
-    notice: str = ""  # a key of app.messages to show once on the next page, such as "code_sent"
+    notice: str = ""  # a key of app.web.messages to show once on the next page, such as "code_sent"
     # Cognito's Session from SignUp, then from ConfirmSignUp: a credential that signs the new
-    # account in (app.signin), so it travels only sealed; and when Cognito stops accepting it.
+    # account in (app.signup.signin), so it travels only sealed; and when Cognito stops accepting it.
     session: str = ""
     session_until: int = 0
     # A flow sealed before flows had kinds was made by a sign-up or by a returning person's new
     # code, which cannot be told apart: it is treated as the safe one of the two.
     kind: Kind = Kind.RETURNING
     sub: str = ""  # the account's `sub`, for a CREATED flow: a replaced account is not this one
-    # What the sign-up form held (app.drafts, no password): "Change your email address" brings it back.
+    # What the sign-up form held (app.signup.drafts, no password): "Change your email address" brings it back.
     form: Mapping[str, list[str]] = field(default_factory=dict)
     started: int = field(default=0, compare=False)  # when the flow began; kept by every seal (not sealed itself)
 

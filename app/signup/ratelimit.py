@@ -25,7 +25,7 @@ from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from app.errors import TooManyAttempts
-from app.metrics import RATE_LIMITED
+from app.ops.metrics import RATE_LIMITED
 
 log = logging.getLogger(__name__)
 

@@ -1,8 +1,8 @@
 """Routes: validate, call a step, redirect (POST/redirect/GET); on an error, show it in place.
 
 No step needs a cookie. What one step hands to the next travels in the pages themselves: the
-sealed Flow in the code page's address (app.flow), and the language, return address and the
-rest in the query of every link and form (app.signup_request.Carried, added by `carry`). So any
+sealed Flow in the code page's address (app.signup.flow), and the language, return address and the
+rest in the query of every link and form (app.signup.signup_request.Carried, added by `carry`). So any
 instance serves any step, in any browser, whatever its cookie policy.
 
 Each request of the flow is read once, before its view runs (`open_request`), into a
@@ -20,19 +20,19 @@ from flask_wtf import FlaskForm
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
 
-from app.bots import HONEYPOT_FIELD
 from app.components import Components, current
-from app.csrf import is_own_host, is_same_origin
-from app.drafts import MAX_DRAFT_LENGTH, Draft
 from app.errors import SignupError
-from app.flow import CODE_PAGES, END_PAGES, PASSWORD_PAGES, ROUTE_OF_KIND, Flow, Kind
-from app.forms import SWITCH_LANGUAGE, kept_fields, password_problems, refill, signup_values
-from app.headers import origin
-from app.i18n import select_locale
-from app.pages import PageResponse, WaysOn, error_page
-from app.signin import hand_off_url
-from app.signup_request import SignupRequest, read_carried, read_request
-from app.steps import Visitor
+from app.signup.bots import HONEYPOT_FIELD
+from app.signup.csrf import is_own_host, is_same_origin
+from app.signup.drafts import MAX_DRAFT_LENGTH, Draft
+from app.signup.flow import CODE_PAGES, END_PAGES, PASSWORD_PAGES, ROUTE_OF_KIND, Flow, Kind
+from app.signup.signin import hand_off_url
+from app.signup.signup_request import SignupRequest, read_carried, read_request
+from app.signup.steps import Visitor
+from app.web.forms import SWITCH_LANGUAGE, kept_fields, password_problems, refill, signup_values
+from app.web.headers import origin
+from app.web.i18n import select_locale
+from app.web.pages import PageResponse, WaysOn, error_page
 
 bp = Blueprint("signup", __name__)
 
@@ -52,7 +52,7 @@ PAGE_OF_ROUTE = {
 @bp.before_app_request
 def refuse_other_hosts() -> None:
     """With SIGNUP_PUBLIC_URL set, a request for any other host is refused before anything runs
-    (app.csrf.is_own_host); the balancer's health checks, which name an instance, pass."""
+    (app.signup.csrf.is_own_host); the balancer's health checks, which name an instance, pass."""
     if request.blueprint != "health" and not is_own_host(request, current().settings.public_origin):
         current_app.logger.info("Request refused: it named another host")
         abort(400)
@@ -60,7 +60,7 @@ def refuse_other_hosts() -> None:
 
 @bp.before_request
 def refuse_other_sites() -> None:
-    """A post from any page but the app's own is refused before anything else runs (app.csrf)."""
+    """A post from any page but the app's own is refused before anything else runs (app.signup.csrf)."""
     if request.method == "POST" and not is_same_origin(request, current().settings.public_origin):
         current_app.logger.info("Post refused: it came from another site")
         abort(403)
@@ -98,7 +98,7 @@ def _read_request() -> SignupRequest:
 
 @bp.url_defaults
 def carry(endpoint: str, values: dict[str, Any]) -> None:
-    """Every link and form of the flow keeps what this request's address carries (app.signup_request).
+    """Every link and form of the flow keeps what this request's address carries (app.signup.signup_request).
 
     All but the invitation: it names the invited address in a signed but readable token, and only
     the sign-up form uses it, so it never rides beside a sealed flow into the steps after.

@@ -11,9 +11,9 @@ from collections.abc import Callable
 from flask import Blueprint, Flask, abort, current_app, request
 from flask.sansio.blueprints import BlueprintSetupState
 
-from app.cognito import ClientProblem
+from app.aws.cognito import ClientProblem
 from app.components import current
-from app.metrics import exposition
+from app.ops.metrics import exposition
 
 log = logging.getLogger(__name__)
 

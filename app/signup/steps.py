@@ -4,7 +4,7 @@ Views validate a form, call one of these with plain values, and redirect to the 
 Flow names. Here live the bot checks, the rate limits, hiding existing accounts, resuming and
 replacing unfinished sign-ups, the resend cooldown and the metrics, so each is written once.
 
-Who may hear that an account is ready is decided here too, by the Flow's kind (app.flow.Kind):
+Who may hear that an account is ready is decided here too, by the Flow's kind (app.signup.flow.Kind):
 only a flow that created its account with the password the person typed, or in which the person
 set a password of their own, ever ends READY (SECURITY.md, "Unconfirmed accounts").
 """
@@ -18,9 +18,8 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
-from app import metrics
-from app.bots import BotGuard
-from app.cognito import CodeDelivery, CognitoSignup, Medium, RequestContext, SignUpResult, Tokens
+from app.aws.cognito import CodeDelivery, CognitoSignup, Medium, RequestContext, SignUpResult, Tokens
+from app.config.model import Declaration
 from app.errors import (
     AlreadyConfirmed,
     InvalidInput,
@@ -30,10 +29,11 @@ from app.errors import (
     UsernameExists,
     UserNotFound,
 )
-from app.flow import Event, Flow, Kind
 from app.invite import Invitation
-from app.model import Declaration
-from app.ratelimit import Claim, FormLedger, RateLimiter, Rule, network_key
+from app.ops import metrics
+from app.signup.bots import BotGuard
+from app.signup.flow import Event, Flow, Kind
+from app.signup.ratelimit import Claim, FormLedger, RateLimiter, Rule, network_key
 
 MEDIUM = {"email": Medium.EMAIL, "phone_number": Medium.SMS}
 ATTRIBUTE = {medium: attribute for attribute, medium in MEDIUM.items()}
@@ -112,7 +112,7 @@ class Steps:
     ) -> Flow:
         """Create the account; the Flow for the code page, or for the end when a trigger confirmed it.
 
-        `page_view` names the form that was sent (app.csrf): sent again for the same username, it
+        `page_view` names the form that was sent (app.signup.csrf): sent again for the same username, it
         resumes the account it created; it never creates a second, different one. With an
         invitation, the email address must be the invited one, and the pre sign-up trigger gets the
         invitation's id and data as ValidationData.
@@ -195,7 +195,7 @@ class Steps:
         if email.lower() != invitation.email.lower():
             # A link forwarded to someone else: it was made for one address only. Both addresses
             # are as email-validator normalised them; lower case is how the app writes an address
-            # (app.forms.in_lower_case), and no more: casefold() would make groß.example gross.example.
+            # (app.web.forms.in_lower_case), and no more: casefold() would make groß.example gross.example.
             raise InvalidInput("invitation_other_email", "email", code="InvitationEmail")
 
     def confirm(self, flow: Flow, code: str, visitor: Visitor) -> Flow:

@@ -2,9 +2,9 @@
 
 Pages are compressed per request, since each holds a form token of its own, at the levels made for
 compressing on the fly (what CDNs use for dynamic pages). The sign-up page as most visitors first
-see it is kept (app.pages.kept_signup_page), and so is its gzip: compressed once, at the best level,
+see it is kept (app.web.pages.kept_signup_page), and so is its gzip: compressed once, at the best level,
 around the slot the token goes in, so a visit costs a CRC and a join, not a compression. Static
-files are compressed once, at start-up (app.assets). docs/performance.md has the figures.
+files are compressed once, at start-up (app.web.assets). docs/performance.md has the figures.
 """
 
 from __future__ import annotations

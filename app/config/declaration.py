@@ -3,7 +3,7 @@
 The declaration mirrors the user pool (username mode, password policy, attribute schema) so
 that the form can check everything Cognito would check, and tell the person in their words,
 before a request is sent. Every mistake in the file is collected and reported at once, naming
-the attribute, so that an operator fixes the file in one pass. What a declaration is: app.model.
+the attribute, so that an operator fixes the file in one pass. What a declaration is: app.config.model.
 """
 
 from __future__ import annotations
@@ -16,9 +16,8 @@ from typing import Any
 
 import phonenumbers
 
-from app.errors import ConfigError
-from app.kinds import COGNITO_MANAGED, STANDARD_ATTRIBUTES, TYPES, AttributeType, Kind
-from app.model import (
+from app.config.kinds import COGNITO_MANAGED, STANDARD_ATTRIBUTES, TYPES, AttributeType, Kind
+from app.config.model import (
     ICONS,
     LINK,
     MAX_CUSTOM_NAME_LENGTH,
@@ -31,6 +30,7 @@ from app.model import (
     LocalizedText,
     PasswordPolicy,
 )
+from app.errors import ConfigError
 
 _CUSTOM_NAME = re.compile(r"[\w.:-]{1,20}", re.ASCII)
 

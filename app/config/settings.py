@@ -14,11 +14,11 @@ from urllib.parse import urlsplit
 
 from limits import RateLimitItem, parse_many
 
-from app.bots import CAPTCHA_PROVIDERS
-from app.csrf import origin_of
 from app.errors import ConfigError
-from app.ratelimit import Rule
-from app.theme import FONT_FAMILY, HEX_COLOUR, Theme
+from app.signup.bots import CAPTCHA_PROVIDERS
+from app.signup.csrf import origin_of
+from app.signup.ratelimit import Rule
+from app.web.theme import FONT_FAMILY, HEX_COLOUR, Theme
 
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
 _POOL_ID = re.compile(r"([a-z]{2}(?:-[a-z]+)+-\d{1,2})_[0-9A-Za-z]{1,55}")
@@ -46,7 +46,8 @@ DEFAULT_LIMITS: dict[Rule, str] = {
 
 
 class SignInMode(StrEnum):
-    """How the flow ends (SIGNUP_SIGN_IN, app.signin): nothing, a hand-off to Managed Login, or signed in at once."""
+    """How the flow ends (SIGNUP_SIGN_IN, app.signup.signin): nothing, a hand-off to Managed Login, or
+    signed in at once."""
 
     NONE = "none"
     HAND_OFF = "hand-off"
@@ -63,7 +64,7 @@ class SignInMode(StrEnum):
 
 @dataclass(frozen=True)
 class Cognito:
-    """The user pool and app client, and how the process's one boto3 client reaches them (app.cognito)."""
+    """The user pool and app client, and how the process's one boto3 client reaches them (app.aws.cognito)."""
 
     region: str
     user_pool_id: str
@@ -77,7 +78,7 @@ class Cognito:
 
 @dataclass(frozen=True)
 class SignIn:
-    """Signing in at the end of the flow (app.signin)."""
+    """Signing in at the end of the flow (app.signup.signin)."""
 
     mode: SignInMode = SignInMode.NONE
     domain: str | None = None  # the Managed Login domain, https://auth.example.com (COGNITO_DOMAIN)
@@ -90,7 +91,7 @@ class SignIn:
 
 @dataclass(frozen=True)
 class RateLimits:
-    """The limits of app.ratelimit, by rule, and where their counts are kept."""
+    """The limits of app.signup.ratelimit, by rule, and where their counts are kept."""
 
     enabled: bool = True
     storage_uri: str = "memory://"
@@ -100,9 +101,9 @@ class RateLimits:
 
 @dataclass(frozen=True)
 class Captcha:
-    """The CAPTCHA service the sign-up form shows and the server asks (app.bots)."""
+    """The CAPTCHA service the sign-up form shows and the server asks (app.signup.bots)."""
 
-    provider: str  # a key of app.bots.CAPTCHA_PROVIDERS: "turnstile" or "recaptcha"
+    provider: str  # a key of app.signup.bots.CAPTCHA_PROVIDERS: "turnstile" or "recaptcha"
     site_key: str
     secret_key: str = field(repr=False)
     verify_url: str = ""  # the provider's own when empty

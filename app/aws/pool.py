@@ -1,15 +1,15 @@
 """The user pool a declaration describes, in Cognito's own terms (CreateUserPool's parameters).
 
 The local run and the tests create their pools from a declaration, so the form and the pool always
-agree there. The other way round, a declaration from a pool that exists, is app.pool_declaration.
+agree there. The other way round, a declaration from a pool that exists, is app.aws.pool_declaration.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from app.kinds import TYPES, AttributeType
-from app.model import Attribute, Declaration
+from app.config.kinds import TYPES, AttributeType
+from app.config.model import Attribute, Declaration
 
 
 def schema_attribute(attribute: Attribute) -> dict[str, Any]:
@@ -67,7 +67,7 @@ def create_user_pool_request(declaration: Declaration, name: str) -> dict[str, A
 def create_user_pool_client_request(pool_id: str, name: str) -> dict[str, Any]:
     """An app client with a secret that may pass the person's IP address to Cognito's risk checks, and
     sign in with a password, so a person who sets their own password on a sign-up started elsewhere
-    has every other session signed out (app.cognito.CognitoSignup.sign_out_everywhere). The admin
+    has every other session signed out (app.aws.cognito.CognitoSignup.sign_out_everywhere). The admin
     password flow is for the tests' and the local run's own checks, with the emulator's credentials."""
     return {
         "UserPoolId": pool_id,

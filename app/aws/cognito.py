@@ -28,6 +28,7 @@ from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, StubResponseError
 
+from app.config.settings import Settings
 from app.errors import (
     AlreadyConfirmed,
     InvalidInput,
@@ -40,8 +41,7 @@ from app.errors import (
     UsernameExists,
     UserNotFound,
 )
-from app.metrics import COGNITO_IN_FLIGHT, COGNITO_LATENCY, COGNITO_MAX_IN_FLIGHT, COGNITO_REFUSED
-from app.settings import Settings
+from app.ops.metrics import COGNITO_IN_FLIGHT, COGNITO_LATENCY, COGNITO_MAX_IN_FLIGHT, COGNITO_REFUSED
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ def create_client(settings: Settings) -> Any:
     requests with the usual credentials chain, which the public operations accept too. Timeouts are
     explicit and the retry budget is bounded (standard mode also caps retries across the process), so a slow
     Cognito costs a person seconds, not minutes. The connection pool holds a connection for each
-    of the worker's threads and one for the readiness check (app.health), so none is thrown away.
+    of the worker's threads and one for the readiness check (app.web.health), so none is thrown away.
     """
     config = Config(
         signature_version=None if settings.replace_unconfirmed else UNSIGNED,
@@ -443,7 +443,7 @@ _METHODS = {
     "AdminUserGlobalSignOut": "admin_user_global_sign_out",
 }
 
-# Error codes a person can act on: (error class, field, message key of app.messages). Everything
+# Error codes a person can act on: (error class, field, message key of app.web.messages). Everything
 # not here is the operator's to fix and is shown as the generic "unavailable" message.
 # Cognito does not say how long its throttles last; these waits are its quotas' scale.
 _WAITS = {"TooManyRequestsException": 60, "LimitExceededException": 900, "TooManyFailedAttemptsException": 900}

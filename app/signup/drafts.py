@@ -5,9 +5,9 @@ the draft: what was typed (never a password, a form token or the honeypot) and t
 with when it stops holding. So Back and reload only ever meet pages fetched with GET: no browser
 asks to send a form again ("Confirm Form Resubmission", "Document Expired"). The page's language
 buttons send the form to its own address in another language, which answers the same way, so
-switching language keeps what was typed and what was wrong (app.views).
+switching language keeps what was typed and what was wrong (app.web.views).
 
-Sealed like the flow (app.flow: Fernet, with keys from SECRET_KEY), with a key of its own: nobody
+Sealed like the flow (app.signup.flow: Fernet, with keys from SECRET_KEY), with a key of its own: nobody
 reads what was typed from an address bar, a history or a log, nor changes it, and any instance
 opens it. A draft lives as long as a form token (24 hours).
 """
@@ -22,9 +22,9 @@ from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
-from app.csrf import FORM_MAX_AGE
 from app.errors import SignupError, TooManyAttempts
-from app.flow import fernet_key
+from app.signup.csrf import FORM_MAX_AGE
+from app.signup.flow import fernet_key
 
 # A draft longer than this is not put in an address (with the flow and the carried values it would
 # near the 4,094 bytes of gunicorn's request line): the page is answered at once instead.
@@ -37,7 +37,7 @@ class Draft:
 
     values: Mapping[str, list[str]] = field(default_factory=dict)  # by field name, as posted
     failed: bool = False  # refused: its checks run again when it is shown, in the page's language
-    # What was wrong with the password, as app.forms.password_problems names it: said again, never kept.
+    # What was wrong with the password, as app.web.forms.password_problems names it: said again, never kept.
     password: tuple[str, ...] = ()
     error: Mapping[str, Any] | None = None  # the step's error (app.errors.SignupError), with `until`
 

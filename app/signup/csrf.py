@@ -94,7 +94,7 @@ class TokenRefused(ValidationError):
 class SignedFormToken(CSRF):
     """WTForms' CSRF hook, backed by FormTokens instead of a session.
 
-    The form class names its token maker and its own name in its Meta (see app.forms); after
+    The form class names its token maker and its own name in its Meta (see app.web.forms); after
     validation the token field's `age` says how long the form was open, and its `page_view`
     which page view of the form was sent.
     """

@@ -1,0 +1,1 @@
+"""What the operator configures: settings from the environment, the form's declaration and its model."""

@@ -1,0 +1,1 @@
+"""For the operator at run time: JSON logs and Prometheus metrics."""

@@ -1,0 +1,1 @@
+"""What people meet: the routes, pages, forms and their checks, headers, static files and languages."""
