@@ -1,10 +1,11 @@
 """Screenshots of every page state: `make screenshots` writes docs/screenshots/.
 
-Runs the app against the local Cognito, as `make run` does (plus a twin whose sign-up and code
-limits are one an hour and a twin whose Cognito is gone, for the 429, locked and 503 pages, and a passwordless twin that
-signs people in at once, through the tests' stand-in for Cognito's Sessions), and photographs in
-Debian's Chromium: every state in English, German and Spanish on a desktop screen (docs/screenshots/<lang>/),
-and the main pages in English on a desktop and a phone, light and dark (docs/screenshots/).
+Runs the app against the local Cognito, as `make run` does (plus twins: sign-up and code limits
+of one an hour and Cognito gone, for the 429, locked and 503 pages; a passwordless one that signs
+people in at once, through the tests' stand-in for Cognito's Sessions; one with identity
+providers), and photographs in Debian's Chromium: every state in English, German and Spanish on a
+desktop screen (docs/screenshots/<lang>/), and the main pages in English on a desktop and a phone,
+light and dark (docs/screenshots/).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ LANGUAGES = ("en", "de", "es")
 # What the person types; the field names are the form's, so they hold in every language.
 PERSON = {"password": "Correct-Horse-9", "given_name": "Ann"}
 OTHER_LANGUAGE = {"en": "de", "de": "es", "es": "en"}
+PROVIDERS = ROOT / "tests" / "declarations" / "providers.toml"
 PASSWORDLESS = 'username = "email"\npassword = false\n[[attributes]]\nname = "given_name"\nrequired = true\n'
 
 
@@ -60,7 +62,20 @@ def main() -> None:
             "SIGNUP_TOKEN_CALLBACK_URL": "https://www.example.com/signup-tokens",
         }
         signing_in = stack.enter_context(serving(signs_in))
-        sites = {"app": app, "limited": limited, "codes": codes, "gone": gone, "signs_in": signing_in}
+        with_providers = {
+            **pool.environment(),
+            "SIGNUP_CONFIG": str(PROVIDERS),
+            "COGNITO_DOMAIN": "https://auth.example.com",
+            "SIGNUP_SIGN_IN_REDIRECT_URI": "https://www.example.com/callback",
+        }
+        sites = {
+            "app": app,
+            "limited": limited,
+            "codes": codes,
+            "gone": gone,
+            "signs_in": signing_in,
+            "providers": stack.enter_context(serving(with_providers)),
+        }
         with sync_playwright() as playwright:
             for lang in LANGUAGES:
                 with browser(playwright, SIZES["desktop"], "light") as page:
@@ -175,6 +190,8 @@ def every_state(page: Any, lang: str, sites: dict[str, str], out: Path) -> None:
     shot("503")
     page.goto(f"{sites['app']}/no-such-page?lang={lang}")
     shot("404")
+    page.goto(f"{sites['providers']}/signup?lang={lang}")
+    shot("signup-providers")
 
 
 def form_and_code_pages(page: Any, lang: str, sites: dict[str, str], shot: Any, email: str) -> None:
