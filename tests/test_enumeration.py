@@ -9,7 +9,7 @@ from typing import Any
 from app import create_app
 from local import emulator
 
-from .conftest import SIGNUP, base_env, submit, text, without_tokens
+from .conftest import SIGNUP, StrictStubber, app_with, base_env, submit, text, without_tokens
 
 
 def hiding_app(pool: emulator.LocalPool, **env: str) -> Any:
@@ -97,3 +97,25 @@ def test_existing_and_unknown_accounts_take_the_same_time_to_answer(local_pool: 
     medians = [statistics.median(times) for times in timings.values()]
     # Both ask Cognito once and render the same page: the medians differ by noise only.
     assert max(medians) < 2 * min(medians) + 0.005
+
+
+def test_errors_only_an_existing_account_can_cause_read_as_an_unknown_ones_under_hiding(stubber: StrictStubber) -> None:
+    """Cognito's per-account answers (a code expired, too many codes sent or tried) would tell that an
+    account exists: with hiding on, each is the same page as a code for an account that does not."""
+    errors = [
+        "UserNotFoundException",
+        "ExpiredCodeException",
+        "LimitExceededException",
+        "TooManyFailedAttemptsException",
+        "CodeMismatchException",
+    ]
+    for error in errors:
+        stubber.add_client_error("confirm_sign_up", error, "said by Cognito")
+    app = app_with(stubber, SIGNUP_HIDE_EXISTING_USERS="1")
+    answers = set()
+    for _ in errors:
+        answer = submit(app.test_client(), "/signup/confirm", {"username": "ann@example.com", "code": "123456"})
+        answers.add((answer.status_code, answer.headers.get("Retry-After"), without_tokens(text(answer))))
+    assert len(answers) == 1
+    ((status, retry_after, page),) = answers
+    assert status == 422 and retry_after is None and "That code is not right." in page
