@@ -206,7 +206,8 @@ class RecordingProxy:
 
 class SessionCognito(RecordingProxy):
     """The emulator, plus what Cognito does that it does not: Sessions that chain SignUp to
-    ConfirmSignUp to InitiateAuth with USER_AUTH, and SignUp without a password.
+    ConfirmSignUp to InitiateAuth with USER_AUTH, USER_AUTH with a password (PREFERRED_CHALLENGE
+    PASSWORD), and SignUp without a password.
 
     Each Session is good once, for one user, for `lifetime` seconds, and only for the next step;
     InitiateAuth checks the SECRET_HASH too. Anything else is refused as Cognito refuses it
@@ -264,18 +265,30 @@ class SessionCognito(RecordingProxy):
         expected = secret_hash(self.pool.client_secret, username, self.pool.client_id)
         if data.get("AuthParameters", {}).get("SECRET_HASH") != expected:
             return _error("NotAuthorizedException", f"Unable to verify secret hash for client {self.pool.client_id}")
-        refused = self._use(data.get("Session", ""), "ConfirmSignUp", username)
-        if refused:
-            return refused
+        password = data.get("AuthParameters", {}).get("PASSWORD")
+        if password and data.get("AuthParameters", {}).get("PREFERRED_CHALLENGE") == "PASSWORD":
+            self._passwords[username] = password  # the emulator checks it below
+        else:
+            refused = self._use(data.get("Session", ""), "ConfirmSignUp", username)
+            if refused:
+                return refused
         if self.challenge:
             answer: dict[str, Any] = {"ChallengeName": "SELECT_CHALLENGE", "Session": secrets.token_urlsafe(48)}
         else:
-            signed_in = admin_client(self.pool.endpoint).admin_initiate_auth(
-                UserPoolId=self.pool.pool_id,
-                ClientId=self.pool.client_id,
-                AuthFlow="ADMIN_USER_PASSWORD_AUTH",
-                AuthParameters={"USERNAME": username, "PASSWORD": self._passwords[username], "SECRET_HASH": expected},
-            )
+            admin = admin_client(self.pool.endpoint)
+            try:
+                signed_in = admin.admin_initiate_auth(
+                    UserPoolId=self.pool.pool_id,
+                    ClientId=self.pool.client_id,
+                    AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+                    AuthParameters={
+                        "USERNAME": username,
+                        "PASSWORD": self._passwords[username],
+                        "SECRET_HASH": expected,
+                    },
+                )
+            except admin.exceptions.NotAuthorizedException:
+                return _error("NotAuthorizedException", "Incorrect username or password.")
             answer = {"AuthenticationResult": signed_in["AuthenticationResult"], "ChallengeParameters": {}}
         return 200, {"Content-Type": "application/x-amz-json-1.1"}, json.dumps(answer).encode()
 

@@ -141,6 +141,24 @@ def test_sign_in_uses_user_auth_with_the_session_hash_and_context(stubber: Stric
     assert "jwt" not in repr(tokens)  # a credential never printed
 
 
+def test_sign_in_with_a_new_password_asks_for_the_password_challenge_without_a_session(
+    stubber: StrictStubber,
+) -> None:
+    params = shared_params()
+    del params["Username"], params["SecretHash"]
+    auth = {"USERNAME": USERNAME, "SECRET_HASH": secret_hash(CLIENT_SECRET, USERNAME, CLIENT_ID)}
+    stubber.add_response(
+        "initiate_auth",
+        {"AuthenticationResult": SIGNED_IN, "ChallengeParameters": {}},
+        expected_params={
+            **params,
+            "AuthFlow": "USER_AUTH",
+            "AuthParameters": {**auth, "PREFERRED_CHALLENGE": "PASSWORD", "PASSWORD": "Battery-Staple-7"},
+        },
+    )
+    assert service(stubber).sign_in(USERNAME, None, CONTEXT, password="Battery-Staple-7") is not None
+
+
 def test_sign_in_asked_for_more_gives_no_tokens(stubber: StrictStubber) -> None:
     stubber.add_response("initiate_auth", {"ChallengeName": "SELECT_CHALLENGE", "Session": SESSION_1})
     assert service(stubber).sign_in(USERNAME, SESSION_2, CONTEXT) is None

@@ -289,6 +289,24 @@ def test_a_sign_up_without_a_password_ends_signed_in(
     assert answer.status_code == 200 and form_action(text(answer)) == f"{site.origin}/tokens"
 
 
+def test_a_new_password_set_with_a_code_ends_signed_in_with_it(
+    local_pool: emulator.LocalPool, sessions: SessionCognito, site: Site
+) -> None:
+    client = create_app(immediate_env(local_pool, sessions, site)).test_client()
+    code_page = submit(client, "/signup", SIGNUP).headers["Location"]
+    assert submit(client, code_page, {"code": emulator.LOCAL_CODE}).status_code == 200  # signed in once
+    password_page = submit(client, "/signup/forgot?state=st-4", {"username": "ann@example.com"}).headers["Location"]
+    answer = submit(client, password_page, {"code": emulator.LOCAL_RESET_CODE, "password": "Battery-Staple-7"})
+    assert answer.status_code == 200 and answer.headers["Cache-Control"] == "no-store"
+    form = text(answer)
+    assert form_action(form) == f"{site.origin}/tokens"
+    fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', form))
+    assert fields["id_token"] and fields["state"] == "st-4"
+    initiate = sessions.sent("InitiateAuth")[-1]
+    assert initiate["AuthFlow"] == "USER_AUTH" and initiate["AuthParameters"]["PREFERRED_CHALLENGE"] == "PASSWORD"
+    assert "Session" not in initiate
+
+
 def test_a_new_code_keeps_the_sign_up_on_its_way_to_signing_in(
     local_pool: emulator.LocalPool, sessions: SessionCognito, site: Site
 ) -> None:

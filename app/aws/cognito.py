@@ -243,8 +243,11 @@ class CognitoSignup:
             answer = self._call("ConfirmSignUp", params)
         return answer.get("Session") or None
 
-    def sign_in(self, username: str, session: str, context: RequestContext) -> Tokens | None:
-        """Sign a just-confirmed account in with ConfirmSignUp's Session (USER_AUTH, no password).
+    def sign_in(
+        self, username: str, session: str | None, context: RequestContext, *, password: str = ""
+    ) -> Tokens | None:
+        """Sign an account in with USER_AUTH: a just-confirmed one with ConfirmSignUp's Session (no
+        password), or one whose new password was just set, with that password.
 
         None when Cognito asks for more (a challenge, such as a second factor): the person signs in
         the usual way instead. Raises a SignupError subclass on a failure.
@@ -253,7 +256,9 @@ class CognitoSignup:
         auth = {"USERNAME": params.pop("Username")}
         if "SecretHash" in params:
             auth["SECRET_HASH"] = params.pop("SecretHash")
-        params.update(AuthFlow="USER_AUTH", AuthParameters=auth, Session=session)
+        if password:
+            auth.update(PREFERRED_CHALLENGE="PASSWORD", PASSWORD=password)
+        params.update(AuthFlow="USER_AUTH", AuthParameters=auth, **({"Session": session} if session else {}))
         answer = self._call("InitiateAuth", params).get("AuthenticationResult")
         if not answer or not answer.get("IdToken"):
             return None

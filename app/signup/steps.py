@@ -331,17 +331,20 @@ class Steps:
         destination, medium = self._where_the_code_went(self._typed(flow), delivery)
         return flow.but(destination=destination, medium=medium, notice="code_sent")
 
-    def sign_in(self, flow: Flow, visitor: Visitor) -> Tokens | None:
-        """Tokens for a just-confirmed account, when immediate sign-in is on and Cognito agrees.
+    def sign_in(self, flow: Flow, visitor: Visitor, password: str = "") -> Tokens | None:
+        """Tokens for an account the person has just made their own, when immediate sign-in is on
+        and Cognito agrees: a just-confirmed one with its Session, or one with the new password they
+        have just set (after every other session was signed out).
 
         None otherwise, whatever the reason (no Session, an expired one, a challenge, an error):
         the flow then ends as it would without immediate sign-in, never on an error page.
         """
         session = flow.live_session if self.sign_in_at_once and flow.kind == Kind.READY else None
-        if session is None:
+        with_password = self.sign_in_at_once and bool(password) and flow.kind in (Kind.READY, Kind.PASSWORD_SET)
+        if session is None and not with_password:
             return None
         try:
-            tokens = self.service.sign_in(flow.username, session, visitor.context)
+            tokens = self.service.sign_in(flow.username, session, visitor.context, password=password)
         except SignupError as err:
             metrics.SIGN_INS.labels(err.code).inc()
             return None

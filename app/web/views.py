@@ -220,10 +220,14 @@ def password(req: SignupRequest) -> Any:
         return _shown(page, form, draft)
     if not form.validate():
         return _refused(parts, page, form)
+    visitor = _visitor(req, form)
     try:
-        done = parts.steps.set_password(req.flow, form.code.data, form.password.data, _visitor(req, form))
+        done = parts.steps.set_password(req.flow, form.code.data, form.password.data, visitor)
     except SignupError as err:
         return _refused(parts, page, form, err)
+    tokens = parts.steps.sign_in(done, visitor, form.password.data)
+    if tokens is not None:
+        return parts.pages.signed_in(tokens, req.carried.state, framed=req.framed)
     return _next_page(req, parts, done)
 
 
