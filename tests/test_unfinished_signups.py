@@ -427,3 +427,23 @@ def test_hidden_returning_confirmations_answer_alike(local_pool: emulator.LocalP
         wrong[email] = shape(client, submit(client, "/signup/confirm", {"username": email, "code": "000000"}))
     same_for_every_address(resent)
     same_for_every_address(wrong)
+
+
+def test_hidden_password_resets_answer_alike_for_new_unconfirmed_and_confirmed_addresses(
+    local_pool: emulator.LocalPool,
+) -> None:
+    app = make_app(local_pool, hide=True)
+    existing_accounts(app, local_pool)
+    asked, resent, wrong = {}, {}, {}
+    for email in HIDDEN:
+        client = app.test_client()
+        answer = submit(client, "/signup/forgot", {"username": email})
+        asked[email] = shape(client, answer)
+        again = submit(client, answer.headers["Location"], {}, resend=True)
+        resent[email] = shape(client, again)
+        attempt = {"code": "000000", "password": "Another-Password-2"}
+        wrong[email] = shape(client, submit(client, again.headers["Location"], attempt))
+    same_for_every_address(asked)
+    same_for_every_address(resent)
+    same_for_every_address(wrong)
+    assert password_opens(local_pool, HIDDEN[2], "First-Password-1")  # nothing changed
