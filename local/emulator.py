@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import secrets
 import socket
 import ssl
 import subprocess
@@ -51,10 +52,28 @@ class LocalPool:
         }
 
 
+_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A free loopback port below the kernel's ephemeral range, never the same one twice in a process.
+
+    The kernel gives ports from that range to outgoing connections: a server stopped and started again on
+    one (an outage being tested) could find it taken meanwhile by a connection of the app's own.
+    """
+    ephemeral = Path("/proc/sys/net/ipv4/ip_local_port_range")
+    below = int(ephemeral.read_text().split()[0]) if ephemeral.exists() else 32768
+    while True:
+        port = 10000 + secrets.randbelow(max(below - 10000, 1))
+        if port in _HANDED_OUT:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _HANDED_OUT.add(port)
+        return port
 
 
 def start(port: int, log: Any = subprocess.DEVNULL, state: Path | None = None) -> subprocess.Popen[bytes]:
