@@ -20,6 +20,7 @@ import pytest
 
 from app.aws.cognito import Medium
 from app.signup.flow import Event, Flow, FlowSeal, Kind
+from app.web.assets import minified
 
 from .browser import chromium, expect, served_by
 from .conftest import ROOT, SECRET_KEY, SIGNUP, StrictStubber, app_with, base_env, csrf_token, without_tokens
@@ -118,7 +119,7 @@ def test_static_files_have_hashed_names_and_are_kept_for_a_year(stubber: StrictS
     assert sorted(Path(url).name.split(".")[-1] for url in linked) == ["css", "js"]
     for url in linked:
         stem, digest, extension = Path(url).name.split(".")
-        source = (ROOT / "static" / f"{stem}.{extension}").read_bytes()
+        source = minified(f"{stem}.{extension}", (ROOT / "static" / f"{stem}.{extension}").read_bytes())
         assert digest == hashlib.sha256(source).hexdigest()[:12]
         for accept, decode in (("br", brotli.decompress), ("gzip", gzip.decompress), ("", bytes)):
             answer = client.get(url, headers={"Accept-Encoding": accept})
@@ -131,10 +132,22 @@ def test_static_files_have_hashed_names_and_are_kept_for_a_year(stubber: StrictS
             answer.close()
 
 
+def test_script_and_styles_are_sent_without_their_comments_and_indentation(stubber: StrictStubber) -> None:
+    client = app_with(stubber).test_client()
+    for url in assets(client.get("/signup").get_data(as_text=True)):
+        stem, _, extension = Path(url).name.split(".")
+        source = (ROOT / "static" / f"{stem}.{extension}").read_bytes()
+        answer = client.get(url, headers={"Accept-Encoding": ""})
+        served = answer.get_data()
+        answer.close()
+        assert len(served) < 0.85 * len(source), url
+        assert b"/*" not in served and b"\n  " not in served, url
+
+
 def test_plain_names_and_another_versions_names_answer_but_are_not_kept(stubber: StrictStubber) -> None:
     """A rolling deploy: pages of one version may ask an instance of the other for their files."""
     client = app_with(stubber).test_client()
-    source = (ROOT / "static" / "app.css").read_bytes()
+    source = minified("app.css", (ROOT / "static" / "app.css").read_bytes())
     for url in ("/static/app.css", "/static/app.0123456789ab.css"):
         answer = client.get(url)
         assert (answer.status_code, answer.get_data()) == (200, source), url

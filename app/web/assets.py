@@ -3,7 +3,8 @@
 WhiteNoise serves them, in front of Flask: conditional requests, HEAD, byte ranges and the
 choice among precompressed variants are its well-tested code, not ours. At start-up each file of
 static/ is copied under its hashed name (app.0123456789ab.css) into a directory of this process,
-and compressed there once, as hard as brotli and gzip go, so no request compresses a static file.
+minified (rjsmin, rcssmin: the readable source stays in static/) and compressed there once, as hard
+as brotli and gzip go, so no request compresses a static file.
 
 - `/static/<name>.<hash>.<ext>`, the names the pages link to: `Cache-Control: public,
   max-age=31536000, immutable`. A new version has new names, so a browser never needs to ask again.
@@ -29,12 +30,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import rcssmin
+import rjsmin
 from flask import Flask, request
 from whitenoise import WhiteNoise
 from whitenoise.compress import Compressor
 
 PREFIX = "/static/"
 IMMUTABLE = "public, max-age=31536000, immutable"
+# Comments and indentation are a third of the script and styles, even brotli'd: a first visit is
+# 1.5 KB lighter without them (docs/performance.md).
+_MINIFIERS = {"js": rjsmin.jsmin, "css": rcssmin.cssmin}
 _HASHED = re.compile(r"/static/(?P<stem>[^/]+)\.[0-9a-f]{12}(?P<suffix>\.[A-Za-z0-9]+)")
 
 
@@ -72,7 +78,8 @@ def build(files: tuple[tuple[str, bytes], ...]) -> Built:
     atexit.register(_remove, directory, os.getpid())
     names, digests = {}, {}
     compressor = Compressor(quiet=True)
-    for name, content in files:
+    for name, source in files:
+        content = minified(name, source)
         digests[name] = hashlib.sha256(content).hexdigest()[:12]
         stem, _, extension = name.rpartition(".")
         names[name] = f"{stem}.{digests[name]}.{extension}"
@@ -81,6 +88,12 @@ def build(files: tuple[tuple[str, bytes], ...]) -> Built:
         if compressor.should_compress(name):
             compressor.compress(str(path))
     return Built(directory, names, digests)
+
+
+def minified(name: str, content: bytes) -> bytes:
+    """The file as it is served: a script or style sheet without comments and spaces, anything else as it is."""
+    minify = _MINIFIERS.get(name.rpartition(".")[2])
+    return minify(content.decode()).encode() if minify else content
 
 
 def _remove(directory: Path, owner: int) -> None:
