@@ -119,3 +119,31 @@ def test_errors_only_an_existing_account_can_cause_read_as_an_unknown_ones_under
     assert len(answers) == 1
     ((status, retry_after, page),) = answers
     assert status == 422 and retry_after is None and "That code is not right." in page
+
+
+def test_cognitos_limit_on_one_accounts_codes_reads_as_a_code_sent_under_hiding(stubber: StrictStubber) -> None:
+    """Only an existing account can reach Cognito's limit on the codes sent for it: with hiding on,
+    asking for a new code on the returning form, for a new password, and again on the new-password
+    page all answer as they do for an account that does not exist."""
+    limits = {"SIGNUP_RATELIMIT_CODES_PER_DESTINATION": "10/hour", "SIGNUP_RATELIMIT_RESEND_PER_USER": "10/hour"}
+    app = app_with(stubber, SIGNUP_HIDE_EXISTING_USERS="1", **limits)
+    answers: dict[str, list[tuple[Any, ...]]] = {}
+    for error in ("UserNotFoundException", "LimitExceededException"):
+        stubber.add_client_error("resend_confirmation_code", error, "said by Cognito")
+        stubber.add_client_error("forgot_password", error, "said by Cognito")
+        stubber.add_client_error("forgot_password", error, "said by Cognito")  # the decoy, for an unknown account
+        client = app.test_client()
+        resent = submit(client, "/signup/confirm", {"username": "ann@example.com"}, resend=True)
+        asked = submit(client, "/signup/forgot", {"username": "ann@example.com"})
+        again = submit(client, asked.headers["Location"], {}, resend=True)
+        answers[error] = [
+            (
+                answer.status_code,
+                answer.headers.get("Retry-After"),
+                len(answer.headers["Location"]),
+                without_tokens(text(client.get(answer.headers["Location"]))),
+            )
+            for answer in (resent, asked, again)
+        ]
+    assert answers["LimitExceededException"] == answers["UserNotFoundException"]
+    assert [status for status, *_ in answers["UserNotFoundException"]] == [302, 302, 302]

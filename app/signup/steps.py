@@ -40,6 +40,9 @@ ATTRIBUTE = {medium: attribute for attribute, medium in MEDIUM.items()}
 # Cognito's answers to a code that only an existing account can cause (its code wrong or expired,
 # its own limits): with accounts hidden, they read as a wrong code, as for an account that does not exist.
 _TELLING = ("CodeMismatchException", "ExpiredCodeException", "LimitExceededException", "TooManyFailedAttemptsException")
+# Cognito's limit on the codes sent for one account: only an existing account reaches it, so with
+# accounts hidden a call that sends a code and meets it says what a code sent says.
+_ACCOUNT_LIMIT = "LimitExceededException"
 
 
 @dataclass(frozen=True)
@@ -279,7 +282,8 @@ class Steps:
                 raise
         except SignupError as err:
             metrics.RESENDS.labels(err.code).inc()
-            raise
+            if not self._hides(err):
+                raise
         else:
             metrics.RESENDS.labels("sent").inc()
         destination, medium = self._where_the_code_went(self._typed(flow), delivery)
@@ -324,7 +328,7 @@ class Steps:
                 delivery = self.service.forgot_password(flow.username, self._sending(visitor, flow))
         except SignupError as err:
             metrics.RESENDS.labels(err.code).inc()
-            if not (self.hide_existing_users and isinstance(err, (UserNotFound, NotVerified))):
+            if not (self._hides(err) or (self.hide_existing_users and isinstance(err, (UserNotFound, NotVerified)))):
                 raise
         else:
             metrics.RESENDS.labels("sent").inc()
@@ -382,7 +386,8 @@ class Steps:
             # Say what a real resend says.
         except SignupError as err:
             metrics.RESENDS.labels(err.code).inc()
-            raise
+            if not self._hides(err):
+                raise
         else:
             metrics.RESENDS.labels("sent").inc()
         destination, medium = self._where_the_code_went(self._typed(flow), delivery)
@@ -392,6 +397,12 @@ class Steps:
     def resend_wait(self, username: str) -> int:
         """Seconds before this account may be sent another code."""
         return self.limiter.wait(Rule.RESEND_PER_USER, username)
+
+    def _hides(self, err: SignupError) -> bool:
+        """Whether a code-sending call's error is Cognito's per-account limit, answered as a code
+        sent because accounts are hidden (the app's own limits, which count unknown accounts too,
+        are said as they are)."""
+        return self.hide_existing_users and err.code == _ACCOUNT_LIMIT
 
     def _hit_resend(self, flow: Flow, visitor: Visitor) -> None:
         """The limits on sending a code again: per address, per account, and per destination."""
