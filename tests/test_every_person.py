@@ -134,6 +134,14 @@ def test_a_taken_username_offers_to_sign_in_reset_the_password_or_finish_the_sig
         assert ('<a href="https://shop.example.com/login" target="_top">Sign in</a>' in page) is bool(sign_in)
 
 
+def test_the_forgot_page_offers_to_sign_in_to_whoever_remembers_the_password(stubber: StrictStubber) -> None:
+    for sign_in in (None, "https://shop.example.com/login"):
+        page = text(app_with(stubber, SIGNUP_SIGN_IN_URL=sign_in).test_client().get("/signup/forgot"))
+        assert ("Remembered your password?" in page) is bool(sign_in)
+        assert ('<a href="https://shop.example.com/login" target="_top">Sign in</a>' in page) is bool(sign_in)
+        assert '<a href="/signup">No account yet? Create one</a>' in page
+
+
 def test_the_done_page_offers_to_sign_in_in_the_top_window(stubber: StrictStubber) -> None:
     app = app_with(stubber, SIGNUP_SIGN_IN_URL="https://shop.example.com/login")
     token = app.extensions["signup"].flows.seal(Flow("ann@example.com", event=Event.CONFIRMED, kind=Kind.READY))

@@ -94,9 +94,13 @@ class Pages:
             links_to="signup.signup",
             notice=notice,
             closed=closed,
-            sign_in=self.settings.sign_in_url or hand_off_url(self.settings.sign_in, "", req.carried.state),
+            sign_in=self._sign_in(req),
             providers=self._providers(req.carried.state),
         )
+
+    def _sign_in(self, req: SignupRequest) -> str | None:
+        """The site's sign-in, for a person who has an account after all: its page, or Managed Login."""
+        return self.settings.sign_in_url or hand_off_url(self.settings.sign_in, "", req.carried.state)
 
     def _providers(self, state: str | None) -> list[tuple[str, LazyString, str | None]]:
         """Each declared identity provider's button (its address, label and icon), carrying the site's
@@ -230,7 +234,9 @@ class Pages:
         self, req: SignupRequest, form: FlaskForm, error: SignupError | None = None, *, refused: bool = False
     ) -> PageResponse:
         """Forgot your password? The username, in the words of the pool's username mode."""
-        return self.form_page("forgot.html", form, error, refused=refused, links_to="signup.forgot")
+        return self.form_page(
+            "forgot.html", form, error, refused=refused, links_to="signup.forgot", sign_in=self._sign_in(req)
+        )
 
     def done(
         self, flow: Flow | None, continue_url: str | None, sign_in_url: str | None, sealed: str | None, *, forgot: str
