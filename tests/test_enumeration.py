@@ -147,3 +147,29 @@ def test_cognitos_limit_on_one_accounts_codes_reads_as_a_code_sent_under_hiding(
         ]
     assert answers["LimitExceededException"] == answers["UserNotFoundException"]
     assert [status for status, *_ in answers["UserNotFoundException"]] == [302, 302, 302]
+
+
+def test_a_new_passwords_answers_only_an_existing_account_can_cause_read_as_a_wrong_code_under_hiding(
+    stubber: StrictStubber,
+) -> None:
+    errors = [
+        "UserNotFoundException",
+        "UserNotConfirmedException",
+        "ExpiredCodeException",
+        "LimitExceededException",
+        "TooManyFailedAttemptsException",
+        "CodeMismatchException",
+    ]
+    limits = {"SIGNUP_RATELIMIT_CODES_PER_DESTINATION": "10/hour", "SIGNUP_RATELIMIT_RESEND_PER_USER": "10/hour"}
+    app = app_with(stubber, SIGNUP_HIDE_EXISTING_USERS="1", **limits)
+    answers = set()
+    for error in errors:
+        stubber.add_response("forgot_password", {})
+        stubber.add_client_error("confirm_forgot_password", error, "said by Cognito")
+        client = app.test_client()
+        password_page = submit(client, "/signup/forgot", {"username": "ann@example.com"}).headers["Location"]
+        answer = submit(client, password_page, {"code": "123456", "password": "Battery-Staple-7"})
+        answers.add((answer.status_code, answer.headers.get("Retry-After"), without_tokens(text(answer))))
+    assert len(answers) == 1
+    ((status, retry_after, page),) = answers
+    assert status == 422 and retry_after is None and "That code is not right." in page

@@ -13,6 +13,7 @@ from app.aws.cognito import CodeDelivery, CognitoSignup, RequestContext, secret_
 from app.errors import (
     AlreadyConfirmed,
     InvalidInput,
+    NotVerified,
     Refused,
     ServiceUnavailable,
     SignupError,
@@ -201,6 +202,17 @@ def test_resend_confirmation_code_returns_where_the_code_went(stubber: StrictStu
     )
 
 
+def test_a_password_reset_sends_the_same_hash_and_context_and_the_new_password(stubber: StrictStubber) -> None:
+    delivery = {"Destination": "a***@e***", "DeliveryMedium": "EMAIL", "AttributeName": "email"}
+    stubber.add_response("forgot_password", {"CodeDeliveryDetails": delivery}, expected_params=shared_params())
+    new_password = {**shared_params(), "ConfirmationCode": "654321", "Password": "Battery-Staple-7"}
+    stubber.add_response("confirm_forgot_password", {}, expected_params=new_password)
+    svc = service(stubber)
+    assert svc.forgot_password(USERNAME, CONTEXT) == CodeDelivery("a***@e***", "EMAIL", "email")
+    assert svc.confirm_forgot_password(USERNAME, "654321", "Battery-Staple-7", CONTEXT) is None
+    stubber.assert_no_pending_responses()
+
+
 def test_client_without_secret_sends_no_hash_and_no_ip(stubber: StrictStubber) -> None:
     stubber.add_response(
         "confirm_sign_up",
@@ -236,6 +248,21 @@ SIGN_UP_ERRORS = [
     ("InternalErrorException", "internal", ServiceUnavailable, None),
     ("OperationNotEnabledException", "off", ServiceUnavailable, None),
 ]
+# Errors that are the operator's to fix, whatever the call: the person reads "unavailable", the log says which.
+FOR_THE_OPERATOR = [
+    ("NotAuthorizedException", "Unable to verify secret hash for client x", ServiceUnavailable, None),
+    ("ResourceNotFoundException", "gone", ServiceUnavailable, None),
+    ("UnexpectedLambdaException", "boom", ServiceUnavailable, None),
+    ("InvalidLambdaResponseException", "bad", ServiceUnavailable, None),
+    ("InternalErrorException", "internal", ServiceUnavailable, None),
+    ("OperationNotEnabledException", "off", ServiceUnavailable, None),
+]
+# The same, for the calls that send a code: the pool's SMS and email set-up.
+SENDING_SET_UP = [
+    ("InvalidSmsRoleAccessPolicyException", "role", ServiceUnavailable, None),
+    ("InvalidSmsRoleTrustRelationshipException", "trust", ServiceUnavailable, None),
+    ("InvalidEmailRoleAccessPolicyException", "ses", ServiceUnavailable, None),
+]
 CONFIRM_ERRORS = [
     ("CodeMismatchException", "Invalid verification code", InvalidInput, "code"),
     ("ExpiredCodeException", "Invalid code provided", InvalidInput, "code"),
@@ -247,13 +274,8 @@ CONFIRM_ERRORS = [
     ("UserLambdaValidationException", "PostConfirmation failed with error nope.", InvalidInput, None),
     ("ForbiddenException", "WAF", Refused, None),
     ("NotAuthorizedException", "User cannot be confirmed. Current status is CONFIRMED", AlreadyConfirmed, None),
-    ("NotAuthorizedException", "Unable to verify secret hash for client x", ServiceUnavailable, None),
     ("InvalidParameterException", "1 validation error detected", ServiceUnavailable, None),
-    ("ResourceNotFoundException", "gone", ServiceUnavailable, None),
-    ("UnexpectedLambdaException", "boom", ServiceUnavailable, None),
-    ("InvalidLambdaResponseException", "bad", ServiceUnavailable, None),
-    ("InternalErrorException", "internal", ServiceUnavailable, None),
-    ("OperationNotEnabledException", "off", ServiceUnavailable, None),
+    *FOR_THE_OPERATOR,
 ]
 RESEND_ERRORS = [
     ("LimitExceededException", "Attempt limit exceeded", TooManyAttempts, None),
@@ -263,15 +285,39 @@ RESEND_ERRORS = [
     ("InvalidParameterException", "User is already confirmed.", AlreadyConfirmed, None),
     ("UserLambdaValidationException", "CustomMessage failed with error x.", InvalidInput, None),
     ("ForbiddenException", "WAF", Refused, None),
-    ("NotAuthorizedException", "Unable to verify secret hash for client x", ServiceUnavailable, None),
-    ("ResourceNotFoundException", "gone", ServiceUnavailable, None),
-    ("UnexpectedLambdaException", "boom", ServiceUnavailable, None),
-    ("InvalidLambdaResponseException", "bad", ServiceUnavailable, None),
-    ("InvalidSmsRoleAccessPolicyException", "role", ServiceUnavailable, None),
-    ("InvalidSmsRoleTrustRelationshipException", "trust", ServiceUnavailable, None),
-    ("InvalidEmailRoleAccessPolicyException", "ses", ServiceUnavailable, None),
-    ("InternalErrorException", "internal", ServiceUnavailable, None),
-    ("OperationNotEnabledException", "off", ServiceUnavailable, None),
+    *FOR_THE_OPERATOR,
+    *SENDING_SET_UP,
+]
+FORGOT_ERRORS = [
+    ("UserNotFoundException", "Username/client id combination not found.", UserNotFound, "username"),
+    (
+        "InvalidParameterException",
+        "Cannot reset password for the user as there is no registered/verified email or phone_number",
+        NotVerified,
+        "username",
+    ),
+    ("LimitExceededException", "Attempt limit exceeded", TooManyAttempts, None),
+    ("TooManyRequestsException", "Rate exceeded", TooManyAttempts, None),
+    ("CodeDeliveryFailureException", "Unable to deliver", InvalidInput, None),
+    ("UserLambdaValidationException", "CustomMessage failed with error x.", InvalidInput, None),
+    ("ForbiddenException", "WAF", Refused, None),
+    *FOR_THE_OPERATOR,
+    *SENDING_SET_UP,
+]
+NEW_PASSWORD_ERRORS = [
+    ("CodeMismatchException", "Invalid verification code provided, please try again.", InvalidInput, "code"),
+    ("ExpiredCodeException", "Invalid code provided, please request a code again.", InvalidInput, "code"),
+    ("TooManyFailedAttemptsException", "Too many failed attempts", TooManyAttempts, "code"),
+    ("InvalidPasswordException", "Password did not conform with policy", InvalidInput, "password"),
+    ("PasswordHistoryPolicyViolationException", "Password was used recently", InvalidInput, "password"),
+    ("UserNotFoundException", "Username/client id combination not found.", UserNotFound, "username"),
+    ("UserNotConfirmedException", "User is not confirmed.", NotVerified, "username"),
+    ("LimitExceededException", "Attempt limit exceeded", TooManyAttempts, None),
+    ("TooManyRequestsException", "Rate exceeded", TooManyAttempts, None),
+    ("UserLambdaValidationException", "PostConfirmation failed with error nope.", InvalidInput, None),
+    ("ForbiddenException", "WAF", Refused, None),
+    ("InvalidParameterException", "1 validation error detected", ServiceUnavailable, None),
+    *FOR_THE_OPERATOR,
 ]
 
 
@@ -280,6 +326,10 @@ def call(svc: CognitoSignup, method: str) -> Any:
         return svc.sign_up(USERNAME, "Correct-Horse-9", {"email": USERNAME}, CONTEXT)
     if method == "confirm_sign_up":
         return svc.confirm_sign_up(USERNAME, "123456", CONTEXT)
+    if method == "forgot_password":
+        return svc.forgot_password(USERNAME, CONTEXT)
+    if method == "confirm_forgot_password":
+        return svc.confirm_forgot_password(USERNAME, "123456", "Battery-Staple-7", CONTEXT)
     return svc.resend_confirmation_code(USERNAME, CONTEXT)
 
 
@@ -287,6 +337,8 @@ CASES = (
     [("sign_up", *c) for c in SIGN_UP_ERRORS]
     + [("confirm_sign_up", *c) for c in CONFIRM_ERRORS]
     + [("resend_confirmation_code", *c) for c in RESEND_ERRORS]
+    + [("forgot_password", *c) for c in FORGOT_ERRORS]
+    + [("confirm_forgot_password", *c) for c in NEW_PASSWORD_ERRORS]
 )
 
 
@@ -318,6 +370,8 @@ def test_every_error_the_model_lists_is_covered() -> None:
         ("SignUp", SIGN_UP_ERRORS),
         ("ConfirmSignUp", CONFIRM_ERRORS),
         ("ResendConfirmationCode", RESEND_ERRORS),
+        ("ForgotPassword", FORGOT_ERRORS),
+        ("ConfirmForgotPassword", NEW_PASSWORD_ERRORS),
     ):
         listed = {shape.name for shape in model.operation_model(operation).error_shapes}
         assert listed <= {c[0] for c in cases}, operation

@@ -19,7 +19,18 @@ import pytest
 from app import create_app
 from local import emulator
 
-from .conftest import SIGNUP, base_env, csrf_token, form_action, password_opens, submit, text, without_tokens
+from .conftest import (
+    SIGNUP,
+    StrictStubber,
+    app_with,
+    base_env,
+    csrf_token,
+    form_action,
+    password_opens,
+    submit,
+    text,
+    without_tokens,
+)
 
 BOB = "bob@example.com"
 ATTACKER_PASSWORD = "Attacker-Chose-1"
@@ -172,6 +183,46 @@ def test_the_victim_who_finishes_the_sign_up_someone_started_ends_with_a_passwor
         assert password_opens(local_pool, BOB, BOB_NEW_PASSWORD)
     assert READY in bob.page
     assert not password_opens(local_pool, BOB, ATTACKER_PASSWORD)
+
+
+def test_forgot_your_password_on_an_unfinished_sign_up_finishes_it_with_a_password_of_ones_own(
+    stubber: StrictStubber,
+) -> None:
+    """Cognito sends no reset code to an unconfirmed account (its address is not verified); the local
+    Cognito does, so Cognito's answers are stubbed here."""
+    delivery = {
+        "CodeDeliveryDetails": {"Destination": "b***@e***", "DeliveryMedium": "EMAIL", "AttributeName": "email"}
+    }
+    not_verified = "Cannot reset password for the user as there is no registered/verified email or phone_number"
+    stubber.add_client_error("forgot_password", "InvalidParameterException", not_verified)
+    stubber.add_response("resend_confirmation_code", delivery)
+    stubber.add_response("confirm_sign_up", {})
+    stubber.add_response("forgot_password", delivery)
+    stubber.add_response("confirm_forgot_password", {})
+    stubber.add_response("initiate_auth", {"AuthenticationResult": {"AccessToken": "new-access-token"}})
+    stubber.add_response("global_sign_out", {}, expected_params={"AccessToken": "new-access-token"})
+    client = app_with(stubber, SIGNUP_SIGN_IN_URL=SIGN_IN_URL).test_client()
+    code_page = submit(client, "/signup/forgot", {"username": BOB}).headers["Location"]
+    page = text(client.get(code_page))
+    assert "sign-up was never finished, so we sent you a code to finish it" in page
+    assert "keeps the password chosen" in page  # said before anything is confirmed
+    password_page = submit(client, code_page, {"code": emulator.LOCAL_CODE}).headers["Location"]
+    assert password_page.startswith("/signup/password?flow=")
+    assert READY not in text(client.get(password_page))
+    done = submit(client, password_page, {"code": emulator.LOCAL_RESET_CODE, "password": BOB_NEW_PASSWORD})
+    assert READY in text(client.get(done.headers["Location"]))  # every other session signed out first
+
+
+def test_forgot_your_password_for_an_unknown_address_says_so_and_offers_to_sign_up(
+    local_pool: emulator.LocalPool,
+) -> None:
+    app = make_app(local_pool)
+    nobody = Person(app, local_pool, "nobody@example.com")
+    nobody.get("/signup/forgot")
+    answer = nobody.post(nobody.page, {"username": "nobody@example.com"})
+    assert answer.status_code == 422
+    assert "We found no account with this email address. Check it, or sign up again." in nobody.page
+    assert links(nobody.page)["No account yet? Create one"].startswith("/signup")
 
 
 def test_with_hiding_the_code_page_of_a_taken_address_confirms_nothing(local_pool: emulator.LocalPool) -> None:

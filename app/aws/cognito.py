@@ -454,6 +454,8 @@ _METHODS = {
 _WAITS = {"TooManyRequestsException": 60, "LimitExceededException": 900, "TooManyFailedAttemptsException": 900}
 _USER_ERRORS: dict[str, tuple[type[SignupError], str | None, str]] = {
     "InvalidPasswordException": (InvalidInput, "password", "password_refused"),
+    "PasswordHistoryPolicyViolationException": (InvalidInput, "password", "password_refused"),  # used recently
+    "UserNotConfirmedException": (NotVerified, "username", "not_verified"),  # a new password, never confirmed
     "UsernameExistsException": (UsernameExists, "username", "username_exists"),
     "AliasExistsException": (InvalidInput, "username", "alias_exists"),
     "UserNotFoundException": (UserNotFound, "username", "user_not_found"),

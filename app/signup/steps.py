@@ -39,7 +39,13 @@ MEDIUM = {"email": Medium.EMAIL, "phone_number": Medium.SMS}
 ATTRIBUTE = {medium: attribute for attribute, medium in MEDIUM.items()}
 # Cognito's answers to a code that only an existing account can cause (its code wrong or expired,
 # its own limits): with accounts hidden, they read as a wrong code, as for an account that does not exist.
-_TELLING = ("CodeMismatchException", "ExpiredCodeException", "LimitExceededException", "TooManyFailedAttemptsException")
+_TELLING = (
+    "CodeMismatchException",
+    "ExpiredCodeException",
+    "LimitExceededException",
+    "TooManyFailedAttemptsException",
+    "UserNotConfirmedException",
+)
 # Cognito's limit on the codes sent for one account: only an existing account reaches it, so with
 # accounts hidden a call that sends a code and meets it says what a code sent says.
 _ACCOUNT_LIMIT = "LimitExceededException"
