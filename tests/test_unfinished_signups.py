@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from app import create_app
+from app.aws.cognito import secret_hash
 from local import emulator
 
 from .conftest import (
@@ -223,6 +224,76 @@ def test_forgot_your_password_for_an_unknown_address_says_so_and_offers_to_sign_
     assert answer.status_code == 422
     assert "We found no account with this email address. Check it, or sign up again." in nobody.page
     assert links(nobody.page)["No account yet? Create one"].startswith("/signup")
+
+
+def attacker_signs_in(pool: emulator.LocalPool) -> dict[str, str]:
+    """The attacker's own session on the account, with the password they chose: its tokens."""
+    admin = emulator.admin_client(pool.endpoint)
+    answer = admin.admin_initiate_auth(
+        UserPoolId=pool.pool_id,
+        ClientId=pool.client_id,
+        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+        AuthParameters={
+            "USERNAME": BOB,
+            "PASSWORD": ATTACKER_PASSWORD,
+            "SECRET_HASH": secret_hash(pool.client_secret, BOB, pool.client_id),
+        },
+    )
+    return dict(answer["AuthenticationResult"])
+
+
+def sub_of(pool: emulator.LocalPool, username: str) -> str:
+    attributes = emulator.admin_client(pool.endpoint).admin_get_user(UserPoolId=pool.pool_id, Username=username)
+    return next(a["Value"] for a in attributes["UserAttributes"] if a["Name"] == "sub")
+
+
+def session_lives(pool: emulator.LocalPool, tokens: dict[str, str]) -> dict[str, bool]:
+    """Whether the session's access token still reads the account, and its refresh token still renews it."""
+    admin = emulator.admin_client(pool.endpoint)
+    alive = {}
+    try:
+        admin.get_user(AccessToken=tokens["AccessToken"])
+        alive["access"] = True
+    except admin.exceptions.ClientError:
+        alive["access"] = False
+    try:
+        admin.admin_initiate_auth(
+            UserPoolId=pool.pool_id,
+            ClientId=pool.client_id,
+            AuthFlow="REFRESH_TOKEN_AUTH",
+            # For a refresh, the hash is of the account's sub, not of what the person typed.
+            AuthParameters={
+                "REFRESH_TOKEN": tokens["RefreshToken"],
+                "SECRET_HASH": secret_hash(pool.client_secret, sub_of(pool, BOB), pool.client_id),
+            },
+        )
+        alive["refresh"] = True
+    except admin.exceptions.ClientError:
+        alive["refresh"] = False
+    return alive
+
+
+@pytest.mark.parametrize("admin", [False, True], ids=["own-password", "admin-calls"])
+def test_the_attackers_sessions_end_when_the_owner_sets_a_password_of_his_own(
+    admin: bool, local_pool: emulator.LocalPool, request: pytest.FixtureRequest
+) -> None:
+    """Confirming keeps the first password until the owner chooses his own: a session the attacker
+    opened meanwhile, refresh token included, ends with it (GlobalSignOut with the owner's new
+    session, or AdminUserGlobalSignOut where the app has the admin calls)."""
+    if admin:
+        request.getfixturevalue("admin_credentials")
+    app = make_app(local_pool, replace=admin)
+    attacker_squats(app)
+    bob = Person(app, local_pool, BOB)
+    bob.get("/signup/confirm")
+    bob.post(bob.page, {"username": BOB}, resend=True)
+    bob.post(bob.page, {"code": emulator.LOCAL_CODE})
+    assert "Choose a new password" in bob.page
+    attackers = attacker_signs_in(local_pool)  # the account is confirmed, with the attacker's password
+    assert session_lives(local_pool, attackers) == {"access": True, "refresh": True}
+    bob.post(bob.page, {"code": emulator.LOCAL_RESET_CODE, "password": BOB_NEW_PASSWORD})
+    assert READY in bob.page
+    assert session_lives(local_pool, attackers) == {"access": False, "refresh": False}
 
 
 def test_with_hiding_the_code_page_of_a_taken_address_confirms_nothing(local_pool: emulator.LocalPool) -> None:
