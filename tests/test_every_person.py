@@ -142,6 +142,16 @@ def test_the_forgot_page_offers_to_sign_in_to_whoever_remembers_the_password(stu
         assert '<a href="/signup">No account yet? Create one</a>' in page
 
 
+def test_without_a_sign_in_the_operator_is_told_at_start_up(caplog: pytest.LogCaptureFixture) -> None:
+    """No sign-in address and no hand-off: the pages can only say "sign in where you started", so
+    the operator hears of it once, when the app starts."""
+    for env, warned in (({}, True), ({"SIGNUP_SIGN_IN_URL": "https://shop.example.com/login"}, False)):
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            create_app(base_env(**env))
+        assert ("Neither SIGNUP_SIGN_IN_URL nor the hand-off to Managed Login" in caplog.text) is warned
+
+
 def test_the_done_page_offers_to_sign_in_in_the_top_window(stubber: StrictStubber) -> None:
     app = app_with(stubber, SIGNUP_SIGN_IN_URL="https://shop.example.com/login")
     token = app.extensions["signup"].flows.seal(Flow("ann@example.com", event=Event.CONFIRMED, kind=Kind.READY))

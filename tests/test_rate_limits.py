@@ -64,6 +64,23 @@ def test_codes_to_one_address_are_limited_whatever_the_usernames_asked_for(stubb
     assert "We have sent too many codes to this address." in text(refused)
 
 
+def test_every_call_that_sends_a_code_counts_against_the_addresss_limit(stubber: StrictStubber) -> None:
+    """A sign-up, a new code on its page, a password reset and a new code on the new-password page
+    all count for the address (an email-address pool: the address is the username), and the call
+    over the limit never reaches Cognito (the Stubber has no answer ready for it)."""
+    stubber.add_response("sign_up", SIGNED_UP)
+    stubber.add_response("resend_confirmation_code", {})
+    stubber.add_response("forgot_password", {})
+    limits = {"SIGNUP_RATELIMIT_CODES_PER_DESTINATION": "3/hour", "SIGNUP_RATELIMIT_RESEND_PER_USER": "10/hour"}
+    client = app_with(stubber, **limits).test_client()
+    code_page = submit(client, "/signup", SIGNUP).headers["Location"]
+    assert submit(client, code_page, {}, resend=True).status_code == 302
+    password_page = submit(client, "/signup/forgot", {"username": SIGNUP["username"]}).headers["Location"]
+    refused = submit(client, password_page, {}, resend=True)
+    assert refused.status_code == 429
+    assert "We have sent too many codes to this address." in text(refused)
+
+
 def test_typing_mistakes_do_not_count_against_the_limit(stubber: StrictStubber) -> None:
     stubber.add_response("sign_up", SIGNED_UP)
     app = app_with(stubber, SIGNUP_RATELIMIT_SIGNUP="1/minute")
