@@ -332,6 +332,15 @@ def test_the_whole_flow_works_without_javascript(playwright: Any, site: dict[str
         fill_signup(page, "nojs@example.com")
         create_account(page)
         through_the_code_page(page, emulator.LOCAL_CODE, new_code=True)
+        # A new password, from the form's "Forgot your password?" to the end.
+        page.goto(f"{site['app']}/signup")
+        page.get_by_role("link", name="Forgot your password?").click()
+        page.get_by_label("Email address").fill("nojs@example.com")
+        page.get_by_role("button", name="Send a code").click()
+        page.get_by_label("Confirmation code").fill(emulator.LOCAL_RESET_CODE)
+        page.get_by_label("Password", exact=True).fill("Battery-Staple-7")
+        page.locator("main form button[type=submit]").first.click()
+        expect(page.get_by_role("heading", name="Your new password is set")).to_be_visible()
         # No enhancement appeared: the password checklist stays hidden, no toggle buttons.
         page.goto(f"{site['app']}/signup")
         expect(page.locator("#password-checklist")).to_be_hidden()
