@@ -132,6 +132,21 @@ def test_the_hand_off_continues_to_managed_login_with_the_username_and_the_sites
     }
 
 
+def test_a_new_password_hands_off_to_managed_login_as_a_sign_up_does(
+    local_pool: emulator.LocalPool, site: Site
+) -> None:
+    client = create_app(hand_off_env(local_pool, site)).test_client()
+    code_page = submit(client, "/signup", SIGNUP).headers["Location"]
+    submit(client, code_page, {"code": emulator.LOCAL_CODE})
+    password_page = submit(client, "/signup/forgot?state=site-state-2", {"username": "ann@example.com"})
+    new_password = {"code": emulator.LOCAL_RESET_CODE, "password": "Battery-Staple-7"}
+    done = submit(client, password_page.headers["Location"], new_password)
+    target = urlsplit(done.headers["Location"])
+    query = {k: v[0] for k, v in parse_qs(target.query).items()}
+    assert f"{target.scheme}://{target.netloc}{target.path}" == f"{local_pool.endpoint}/oauth2/authorize"
+    assert (query["login_hint"], query["state"]) == ("ann@example.com", "site-state-2")
+
+
 def test_a_person_signs_up_and_is_signed_in_to_the_site_through_managed_login(
     playwright: Any, local_pool: emulator.LocalPool, site: Site, tmp_path: Path
 ) -> None:

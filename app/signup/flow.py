@@ -74,6 +74,9 @@ ROUTE_OF_KIND = {
 }
 PASSWORD_PAGES = frozenset({Kind.FINISH, Kind.RESET, Kind.HIDDEN_RESET})
 END_PAGES = frozenset({Kind.READY, Kind.PASSWORD_SET, Kind.ALREADY_CONFIRMED})
+# The ends where the account holds a password the person in front of the page chose: the only ones that
+# hand off to the site's sign-in with the username filled in, or go on to the success address.
+OWN_PASSWORD = frozenset({Kind.READY, Kind.PASSWORD_SET})
 
 
 @dataclass(frozen=True)

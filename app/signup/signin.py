@@ -28,7 +28,7 @@ MAX_STATE_LENGTH = 512
 
 def hand_off_url(sign_in: SignIn, username: str, state: str | None) -> str | None:
     """Managed Login's authorize address, when the hand-off is set up; with the username filled in
-    (`login_hint`) only for an account the person made their own in this flow (app.signup.flow.Kind.READY)."""
+    (`login_hint`) only for an account the person made their own in this flow (app.signup.flow.OWN_PASSWORD)."""
     return _authorize_url(sign_in, state, login_hint=username)
 
 

@@ -23,7 +23,7 @@ from app.config.settings import Settings
 from app.errors import SignupError
 from app.invite import Invitation
 from app.signup.csrf import FormTokens
-from app.signup.flow import Event, Flow, Kind
+from app.signup.flow import OWN_PASSWORD, Event, Flow
 from app.signup.signin import hand_off_url, provider_url
 from app.signup.signup_request import SignupRequest
 from app.web import messages
@@ -258,7 +258,7 @@ class Pages:
             links_to="signup.done",
             page_args={"flow": sealed} if sealed else {},
             kind=flow.kind if flow else None,
-            continue_url=continue_url if flow and flow.kind == Kind.READY else None,
+            continue_url=continue_url if flow and flow.kind in OWN_PASSWORD else None,
             sign_in_url=sign_in_url,
             forgot_url=forgot,
             parent_messages=parent,

@@ -25,7 +25,7 @@ from app.errors import SignupError
 from app.signup.bots import HONEYPOT_FIELD
 from app.signup.csrf import is_own_host, is_same_origin
 from app.signup.drafts import MAX_DRAFT_LENGTH, Draft
-from app.signup.flow import CODE_PAGES, END_PAGES, PASSWORD_PAGES, ROUTE_OF_KIND, Flow, Kind
+from app.signup.flow import CODE_PAGES, END_PAGES, OWN_PASSWORD, PASSWORD_PAGES, ROUTE_OF_KIND, Flow, Kind
 from app.signup.signin import hand_off_url
 from app.signup.signup_request import SignupRequest, read_carried, read_request
 from app.signup.steps import Visitor
@@ -283,7 +283,7 @@ def done(req: SignupRequest) -> str:
     flow = req.flow or req.expired_flow  # a day-old end page still says how it ended
     if flow is not None and flow.kind not in END_PAGES:
         flow = None
-    sign_in = _sign_in_url(req, parts, flow.username if flow and flow.kind == Kind.READY else None)
+    sign_in = _sign_in_url(req, parts, flow.username if flow and flow.kind in OWN_PASSWORD else None)
     # A reload of the page that said "confirmed" to the embedding page does not say it again.
     sealed = parts.flows.seal(flow.but(event=None)) if flow and flow.event else None
     return parts.pages.done(
@@ -441,7 +441,7 @@ def _next_page(req: SignupRequest, parts: Components, flow: Flow) -> Response:
     seal = parts.flows.seal
     if flow.kind in ROUTE_OF_KIND:
         return redirect(url_for(ROUTE_OF_KIND[flow.kind], flow=seal(flow)))
-    if flow.kind == Kind.READY:
+    if flow.kind in OWN_PASSWORD:
         onward = hand_off_url(parts.settings.sign_in, flow.username, req.carried.state) or _success_url(req, parts)
         if onward and not req.framed:
             return redirect(onward)
