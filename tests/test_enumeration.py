@@ -6,7 +6,10 @@ import statistics
 import time
 from typing import Any
 
+import pytest
+
 from app import create_app
+from app.signup.timing import EvenTiming, Way
 from local import emulator
 
 from .conftest import SIGNUP, StrictStubber, app_with, base_env, submit, text, without_tokens
@@ -173,3 +176,14 @@ def test_a_new_passwords_answers_only_an_existing_account_can_cause_read_as_a_wr
     assert len(answers) == 1
     ((status, retry_after, page),) = answers
     assert status == 422 and retry_after is None and "That code is not right." in page
+
+
+def test_a_hidden_sign_up_waits_for_the_slowest_ways_average_and_never_long() -> None:
+    waits: list[float] = []
+    timing = EvenTiming(weight=0.5, longest_wait=1.0, sleep=waits.append)
+    now = time.monotonic()
+    timing.finish(Way.REPLACED, now - 0.4)  # the slowest way so far: nothing to wait for
+    timing.finish(Way.NEW, now - 0.1)  # brought up to the replaced way's 0.4 s
+    timing.finish(Way.REPLACED, now - 4.4)  # a slow spell: the average moves half way, to 2.4 s
+    timing.finish(Way.TAKEN, now - 0.1)  # but no sign-up waits more than a second
+    assert waits == [pytest.approx(0.3, abs=0.05), pytest.approx(1.0)]

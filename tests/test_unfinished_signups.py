@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import html
 import re
+import secrets
+import statistics
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -523,6 +526,29 @@ def test_hidden_sign_ups_of_new_unconfirmed_and_confirmed_addresses_answer_alike
         client = app.test_client()
         answers[email] = shape(client, submit(client, "/signup", signup_data(email, "Some-Password-1")))
     same_for_every_address(answers)
+
+
+@pytest.mark.usefixtures("admin_credentials")
+def test_hidden_sign_ups_of_new_unconfirmed_and_confirmed_addresses_take_as_long(
+    local_pool: emulator.LocalPool,
+) -> None:
+    """A new address is one Cognito call, a confirmed one two, replacing an unfinished one four: with
+    accounts hidden, each answers no sooner than the slowest way usually takes (app.signup.timing)."""
+    limits = {"SIGNUP_RATELIMIT_SIGNUP": "1000/hour", "SIGNUP_RATELIMIT_CODES_PER_DESTINATION": "1000/hour"}
+    app = make_app(local_pool, hide=True, replace=True, **limits)
+    existing_accounts(app, local_pool)
+    timings: dict[str, list[float]] = {email: [] for email in HIDDEN}
+    for n in range(14):
+        for email in HIDDEN:
+            typed = email.replace("new@", f"new{n}-{secrets.token_hex(3)}@")  # a new address each time
+            client = app.test_client()
+            page = client.get("/signup").get_data(as_text=True)
+            started = time.perf_counter()
+            client.post(form_action(page), data={"csrf_token": csrf_token(page), **signup_data(typed, "Pass-Word-1")})
+            timings[email].append(time.perf_counter() - started)
+    # The first rounds teach the app each way's time; then the medians differ by noise only.
+    medians = [statistics.median(times[4:]) for times in timings.values()]
+    assert max(medians) < 1.3 * min(medians), medians
 
 
 def test_hidden_new_codes_and_wrong_codes_answer_alike_on_every_code_page(local_pool: emulator.LocalPool) -> None:

@@ -34,6 +34,7 @@ from app.ops import metrics
 from app.signup.bots import BotGuard
 from app.signup.flow import Event, Flow, Kind
 from app.signup.ratelimit import Claim, FormLedger, RateLimiter, Rule, network_key
+from app.signup.timing import EvenTiming, Way
 
 MEDIUM = {"email": Medium.EMAIL, "phone_number": Medium.SMS}
 ATTRIBUTE = {medium: attribute for attribute, medium in MEDIUM.items()}
@@ -105,6 +106,7 @@ class Steps:
         # How long Cognito's Sessions are (the last one seen; none until then), so that a hidden
         # account's flow carries one as long (see FlowSeal's padding for the rest).
         self._session_length = 0
+        self._timing = EvenTiming()  # hidden sign-ups: as long as the slowest way (app.signup.timing)
 
     def sign_up(
         self,
@@ -127,6 +129,7 @@ class Steps:
         invitation's id and data as ValidationData.
         """
         metrics.SIGNUPS_STARTED.inc()
+        started = time.monotonic()
         try:
             self._check_invitation(invitation, attributes.get("email", ""))
             quick = self.guard.check(honeypot, seconds_open, captcha_response, visitor.ip)
@@ -140,7 +143,7 @@ class Steps:
                 for _ in range(2 if quick else 1):
                     self.limiter.hit(Rule.SIGNUP, self._network(visitor), "too_many_signups")
                 self._hit_destination(attributes.get(self.declaration.code_attribute or "", ""))
-                result = self._create(username, password, attributes, visitor, invitation)
+                result, way = self._create(username, password, attributes, visitor, invitation)
             except SignupError:
                 self.ledger.release(page_view, username)
                 raise
@@ -150,11 +153,14 @@ class Steps:
                 raise
             # From here on exactly what a new account gets, so no page tells who has an account;
             # but nothing this code page does reaches the account (Kind.EXISTING).
+            self._timing.finish(Way.TAKEN, started)
             return self._code_page(username, attributes, Kind.EXISTING, sub=str(uuid.uuid4()), session=self._decoy())
         except SignupError as err:
             metrics.SIGNUPS_FAILED.labels(err.code).inc()
             raise
         metrics.SIGNUPS_SUCCEEDED.inc()
+        if self.hide_existing_users:
+            self._timing.finish(way, started)
         if result.confirmed:
             return Flow(username, event=Event.CONFIRMED, kind=Kind.READY)
         if result.session:
@@ -174,7 +180,7 @@ class Steps:
         attributes: Mapping[str, str],
         visitor: Visitor,
         invitation: Invitation | None,
-    ) -> SignUpResult:
+    ) -> tuple[SignUpResult, Way]:
         """SignUp; where the operator allows it, an UNCONFIRMED account in the way is deleted first.
 
         Whoever proves the address later then holds the password they chose, not the one of whoever
@@ -184,7 +190,7 @@ class Steps:
         validation_data = invitation.validation_data if invitation else None
         context = self._sending(visitor, Flow(username))
         try:
-            return self.service.sign_up(username, password, attributes, context, validation_data)
+            return self.service.sign_up(username, password, attributes, context, validation_data), Way.NEW
         except UsernameExists:
             if not self.replace_unconfirmed:
                 raise
@@ -194,7 +200,7 @@ class Steps:
         self.limiter.hit(Rule.SIGNUP, self._network(visitor), "too_many_signups")
         self.service.delete_account(username)
         metrics.UNCONFIRMED_REPLACED.inc()
-        return self.service.sign_up(username, password, attributes, context, validation_data)
+        return self.service.sign_up(username, password, attributes, context, validation_data), Way.REPLACED
 
     def _check_invitation(self, invitation: Invitation | None, email: str) -> None:
         if invitation is None:
