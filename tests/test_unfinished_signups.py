@@ -15,6 +15,7 @@ import secrets
 import statistics
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,6 +36,7 @@ from .conftest import (
     text,
     without_tokens,
 )
+from .servers import LoopbackClient, gunicorn, redis_server
 
 BOB = "bob@example.com"
 ATTACKER_PASSWORD = "Attacker-Chose-1"
@@ -363,6 +365,29 @@ def test_sending_the_form_twice_reaches_the_code_page_both_times(
     done = submit(client, second.headers["Location"], {"code": emulator.LOCAL_CODE})
     assert done.headers["Location"].startswith("/signup/done")
     assert status_of(local_pool, "ann@example.com") == "CONFIRMED"
+
+
+def test_a_form_sent_again_to_another_instance_resumes_the_same_account_through_redis(
+    local_pool: emulator.LocalPool, tmp_path: Path
+) -> None:
+    """Behind a load balancer the second post of a form may reach another instance: the form ledger
+    lives in the shared rate-limit store, so that instance resumes the account the first created."""
+    with redis_server(tmp_path / "redis") as redis_port:
+        env = base_env(**local_pool.environment(), SIGNUP_RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{redis_port}/0")
+        with gunicorn(env, tmp_path / "a.log") as a, gunicorn(env, tmp_path / "b.log") as b:
+            one, other = (LoopbackClient(f"http://127.0.0.1:{port}", "127.0.0.8") for port in (a, b))
+            _, _, form = one.request("GET", "/signup")
+            sent = {"csrf_token": csrf_token(form), **signup_data(BOB, BOB_PASSWORD)}
+            first, _, _ = one.request("POST", form_action(form), sent)
+            again, headers, _ = other.request("POST", form_action(form), sent)
+            assert (first, again) == (302, 302)
+            _, _, page = other.request("GET", headers["Location"])
+            assert "You had sent this form before" in html.unescape(page)
+            refused, _, page = other.request(
+                "POST", form_action(form), {**sent, **signup_data("eve@example.com", "Pass-Word-1")}
+            )
+            assert refused == 422 and "This form was already used to create an account." in html.unescape(page)
+    assert status_of(local_pool, "eve@example.com") is None
 
 
 def test_one_form_never_creates_a_second_different_account(local_pool: emulator.LocalPool) -> None:
