@@ -195,7 +195,8 @@ def every_state(page: Any, lang: str, sites: dict[str, str], out: Path) -> None:
 
 
 def form_and_code_pages(page: Any, lang: str, sites: dict[str, str], shot: Any, email: str) -> None:
-    """The form, its errors in two languages, the code page and its detours, to the done page."""
+    """The form, its errors in two languages, the code page and its detours, a password of the person's own
+    (the sign-up finished from the returning form), and the done page."""
     page.goto(f"{sites['app']}/signup?lang={lang}")
     shot("signup")
     send(page)
@@ -228,6 +229,10 @@ def form_and_code_pages(page: Any, lang: str, sites: dict[str, str], shot: Any, 
     page.wait_for_load_state()
     shot("confirm-new-code")
     page.locator("[name=code]").fill(emulator.LOCAL_CODE)
+    send(page)
+    shot("password-finish")  # confirmed from the returning form: a password of the person's own first
+    page.locator("[name=code]").fill(emulator.LOCAL_RESET_CODE)
+    page.locator("[name=password]").fill("Battery-Staple-7")
     send(page)
     shot("done")
 
