@@ -76,9 +76,9 @@ def create_app(environ: Mapping[str, str] | None = None, *, cognito_client: Any 
     app.register_blueprint(bp)
     app.register_blueprint(templating_bp)
     app.register_blueprint(health_bp)
-    add_headers(app, settings)
+    styles = serve_static(app, ROOT / "static", settings.favicon_url)
+    add_headers(app, settings, styles)
     log_requests(app)
-    serve_static(app, ROOT / "static", settings.favicon_url)
     if settings.trusted_proxies:
         # Trust exactly as many X-Forwarded-* hops as there are proxies; anything a client adds
         # further left is ignored, so it cannot choose the IP address Cognito sees.

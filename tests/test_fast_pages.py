@@ -6,6 +6,7 @@ How fast it is, the bench measures (docs/performance.md); these tests check the 
 
 from __future__ import annotations
 
+import base64
 import gzip
 import hashlib
 import re
@@ -116,7 +117,7 @@ def test_static_files_have_hashed_names_and_are_kept_for_a_year(stubber: StrictS
     client = app_with(stubber).test_client()
     page = client.get("/signup").get_data(as_text=True)
     linked = assets(page)
-    assert sorted(Path(url).name.split(".")[-1] for url in linked) == ["css", "js"]
+    assert [Path(url).name.split(".")[-1] for url in linked] == ["js"]  # the styles are in the page
     for url in linked:
         stem, digest, extension = Path(url).name.split(".")
         source = minified(f"{stem}.{extension}", (ROOT / "static" / f"{stem}.{extension}").read_bytes())
@@ -134,14 +135,26 @@ def test_static_files_have_hashed_names_and_are_kept_for_a_year(stubber: StrictS
 
 def test_script_and_styles_are_sent_without_their_comments_and_indentation(stubber: StrictStubber) -> None:
     client = app_with(stubber).test_client()
-    for url in assets(client.get("/signup").get_data(as_text=True)):
-        stem, _, extension = Path(url).name.split(".")
-        source = (ROOT / "static" / f"{stem}.{extension}").read_bytes()
+    for name in ("app.css", "app.js"):
+        url = f"/static/{name}"
+        source = (ROOT / "static" / name).read_bytes()
         answer = client.get(url, headers={"Accept-Encoding": ""})
         served = answer.get_data()
         answer.close()
         assert len(served) < 0.85 * len(source), url
         assert b"/*" not in served and b"\n  " not in served, url
+
+
+def test_the_styles_are_written_into_every_page_and_allowed_by_their_hash_alone(stubber: StrictStubber) -> None:
+    """One request before the first paint, not two: the styles come in the page, as served minified."""
+    client = app_with(stubber).test_client()
+    styles = minified("app.css", (ROOT / "static" / "app.css").read_bytes())
+    allowed = f"'sha256-{base64.b64encode(hashlib.sha256(styles).digest()).decode()}'"
+    for address in ("/signup", "/signup/confirm", "/signup/forgot", "/nowhere"):
+        answer = client.get(address)
+        assert f"<style>{styles.decode()}</style>" in answer.get_data(as_text=True), address
+        policy = answer.headers["Content-Security-Policy"]
+        assert f"style-src 'self' {allowed};" in policy and "unsafe-inline" not in policy, address
 
 
 def test_plain_names_and_another_versions_names_answer_but_are_not_kept(stubber: StrictStubber) -> None:

@@ -42,8 +42,9 @@ def origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def content_security_policy(settings: Settings, *, third_parties: bool = True) -> str:
-    """A strict policy: only the app's own files, no inline code; framing only by the allowed origins.
+def content_security_policy(settings: Settings, *, third_parties: bool = True, styles: str = "") -> str:
+    """A strict policy: only the app's own files, no inline code (the pages' own styles are allowed
+    by their hash, `styles`); framing only by the allowed origins.
 
     Third parties appear only when the operator turns them on (Cognito's advanced-security script
     and the CAPTCHA service), and only where `third_parties` says: the sign-up form. form-action
@@ -75,7 +76,7 @@ def content_security_policy(settings: Settings, *, third_parties: bool = True) -
     directives = {
         "default-src": ["'none'"],
         "script-src": scripts,
-        "style-src": ["'self'"],
+        "style-src": ["'self'", *([styles] if styles else [])],
         "img-src": images,
         "connect-src": ["'self'"],
         "frame-src": frames or ["'none'"],
@@ -86,8 +87,9 @@ def content_security_policy(settings: Settings, *, third_parties: bool = True) -
     return "; ".join(f"{name} {' '.join(values)}" for name, values in directives.items())
 
 
-def add_headers(app: Flask, settings: Settings) -> None:
-    """Register the after-request hook that sets the headers and compresses what is worth it (app.web.compression)."""
+def add_headers(app: Flask, settings: Settings, styles: str) -> None:
+    """Register the after-request hook that sets the headers and compresses what is worth it
+    (app.web.compression); `styles` is the policy's source for the pages' own inline styles."""
     headers = {
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "strict-origin-when-cross-origin",
@@ -97,8 +99,8 @@ def add_headers(app: Flask, settings: Settings) -> None:
     # The sign-up form's policy, and every other page's: only the app's own code
     # (app.web.templating.third_parties_allowed).
     policies = {
-        True: content_security_policy(settings),
-        False: content_security_policy(settings, third_parties=False),
+        True: content_security_policy(settings, styles=styles),
+        False: content_security_policy(settings, third_parties=False, styles=styles),
     }
 
     @app.after_request
