@@ -18,7 +18,7 @@ test: $(VENV)/.dev $(MINISTACK_VENV)/.ready  ## install everything the tests use
 	$(VENV)/bin/python -m pytest --cov --cov-report=term:skip-covered --cov-fail-under=$(COVERAGE_FLOOR)
 
 # The tier for the edit-test loop: no browser, no emulator, no server, a few hundred fuzzed requests.
-test-fast: $(VENV)/.dev  ## the tests that need nothing but Python: 39 s on an idle 2-core machine
+test-fast: $(VENV)/.dev  ## the tests that need nothing but Python: 40 to 75 s on an idle 2-core machine (docs/development.md)
 	SIGNUP_FUZZ_EXAMPLES=300 $(VENV)/bin/python -m pytest -m "not browser and not emulator and not servers"
 
 # After changing a message: extract, merge into every catalogue, translate the new entries in
