@@ -197,11 +197,16 @@ def playwright() -> Iterator[Any]:
 
 def password_opens(pool: LocalPool, username: str, password: str) -> bool:
     """Whether this password signs in to the account (the way an attacker, or the site's sign-in, would try it)."""
+    return sign_in_with_password(pool, username, password) is not None
+
+
+def sign_in_with_password(pool: LocalPool, username: str, password: str) -> dict[str, str] | None:
+    """The tokens of a sign-in with this password, or None where it does not open the account."""
     from local.emulator import admin_client  # noqa: PLC0415 - only tests that run the emulator call this
 
     admin = admin_client(pool.endpoint)
     try:
-        admin.admin_initiate_auth(
+        answer = admin.admin_initiate_auth(
             UserPoolId=pool.pool_id,
             ClientId=pool.client_id,
             AuthFlow="ADMIN_USER_PASSWORD_AUTH",
@@ -212,5 +217,5 @@ def password_opens(pool: LocalPool, username: str, password: str) -> bool:
             },
         )
     except admin.exceptions.ClientError:
-        return False
-    return True
+        return None
+    return dict(answer["AuthenticationResult"])

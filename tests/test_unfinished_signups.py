@@ -32,6 +32,7 @@ from .conftest import (
     csrf_token,
     form_action,
     password_opens,
+    sign_in_with_password,
     submit,
     text,
     without_tokens,
@@ -231,22 +232,6 @@ def test_forgot_your_password_for_an_unknown_address_says_so_and_offers_to_sign_
     assert links(nobody.page)["No account yet? Create one"].startswith("/signup")
 
 
-def attacker_signs_in(pool: emulator.LocalPool) -> dict[str, str]:
-    """The attacker's own session on the account, with the password they chose: its tokens."""
-    admin = emulator.admin_client(pool.endpoint)
-    answer = admin.admin_initiate_auth(
-        UserPoolId=pool.pool_id,
-        ClientId=pool.client_id,
-        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
-        AuthParameters={
-            "USERNAME": BOB,
-            "PASSWORD": ATTACKER_PASSWORD,
-            "SECRET_HASH": secret_hash(pool.client_secret, BOB, pool.client_id),
-        },
-    )
-    return dict(answer["AuthenticationResult"])
-
-
 def sub_of(pool: emulator.LocalPool, username: str) -> str:
     attributes = emulator.admin_client(pool.endpoint).admin_get_user(UserPoolId=pool.pool_id, Username=username)
     return next(a["Value"] for a in attributes["UserAttributes"] if a["Name"] == "sub")
@@ -294,7 +279,8 @@ def test_the_attackers_sessions_end_when_the_owner_sets_a_password_of_his_own(
     bob.post(bob.page, {"username": BOB}, resend=True)
     bob.post(bob.page, {"code": emulator.LOCAL_CODE})
     assert "Choose a new password" in bob.page
-    attackers = attacker_signs_in(local_pool)  # the account is confirmed, with the attacker's password
+    attackers = sign_in_with_password(local_pool, BOB, ATTACKER_PASSWORD)  # confirmed, with the attacker's password
+    assert attackers is not None
     assert session_lives(local_pool, attackers) == {"access": True, "refresh": True}
     bob.post(bob.page, {"code": emulator.LOCAL_RESET_CODE, "password": BOB_NEW_PASSWORD})
     assert READY in bob.page

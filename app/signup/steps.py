@@ -340,7 +340,7 @@ class Steps:
                 delivery = self.service.forgot_password(flow.username, self._sending(visitor, flow))
         except SignupError as err:
             metrics.RESENDS.labels(err.code).inc()
-            if not (self._hides(err) or (self.hide_existing_users and isinstance(err, (UserNotFound, NotVerified)))):
+            if not self._hides(err):
                 raise
         else:
             metrics.RESENDS.labels("sent").inc()
@@ -411,10 +411,10 @@ class Steps:
         return self.limiter.wait(Rule.RESEND_PER_USER, username)
 
     def _hides(self, err: SignupError) -> bool:
-        """Whether a code-sending call's error is Cognito's per-account limit, answered as a code
-        sent because accounts are hidden (the app's own limits, which count unknown accounts too,
-        are said as they are)."""
-        return self.hide_existing_users and err.code == _ACCOUNT_LIMIT
+        """Whether a code-sending call's error tells whether the account exists (none, one never
+        finished, Cognito's per-account limit), so that with accounts hidden it is answered as a
+        code sent; the app's own limits, which count unknown accounts too, are said as they are."""
+        return self.hide_existing_users and (isinstance(err, (UserNotFound, NotVerified)) or err.code == _ACCOUNT_LIMIT)
 
     def _hit_resend(self, flow: Flow, visitor: Visitor) -> None:
         """The limits on sending a code again: per address, per account, and per destination."""

@@ -42,7 +42,7 @@ def origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def content_security_policy(settings: Settings, *, third_parties: bool = True, styles: str = "") -> str:
+def content_security_policy(settings: Settings, *, styles: str, third_parties: bool = True) -> str:
     """A strict policy: only the app's own files, no inline code (the pages' own styles are allowed
     by their hash, `styles`); framing only by the allowed origins.
 
@@ -76,7 +76,7 @@ def content_security_policy(settings: Settings, *, third_parties: bool = True, s
     directives = {
         "default-src": ["'none'"],
         "script-src": scripts,
-        "style-src": ["'self'", *([styles] if styles else [])],
+        "style-src": ["'self'", styles],
         "img-src": images,
         "connect-src": ["'self'"],
         "frame-src": frames or ["'none'"],
