@@ -17,7 +17,7 @@ from limits import parse_many
 
 from app import create_app
 from app.errors import ConfigError, TooManyAttempts
-from app.signup.ratelimit import RateLimiter, Rule, network_key
+from app.signup.ratelimit import Claim, FormLedger, RateLimiter, Rule, network_key
 from app.signup.steps import Visitor
 from local import emulator
 
@@ -323,3 +323,27 @@ def test_gunicorn_warns_at_start_up_when_each_worker_would_count_alone(
         assert "set SIGNUP_RATELIMIT_STORAGE_URI to a Redis they all share" in warning["message"]
     else:
         assert warnings == []
+
+
+def test_without_redis_the_form_ledger_forgets_a_form_after_its_lifetime_and_runs_nothing_in_between(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A day of forms' keys is held in memory: keeping them must cost nothing but the counts (no
+    thread walking every key, as limits' MemoryStorage does after each count)."""
+    now = [1000.0]
+    monkeypatch.setattr(time, "monotonic", lambda: now[0])
+    ledger = FormLedger("memory://", lifetime=60)
+    threads = threading.active_count()
+    assert ledger.claim("form-1", "ann@example.com") == Claim.FIRST
+    assert ledger.claim("form-1", "ann@example.com") == Claim.SAME
+    assert ledger.claim("form-1", "bob@example.com") == Claim.OTHER
+    ledger.release("form-2", "cy@example.com")  # a form never claimed: nothing to forget
+    now[0] += 30
+    assert ledger.claim("form-2", "cy@example.com") == Claim.FIRST
+    ledger.release("form-2", "cy@example.com")
+    now[0] += 31  # form-1 is past its lifetime; form-2 was released, then counted again below
+    assert ledger.claim("form-1", "ann@example.com") == Claim.FIRST
+    assert ledger.claim("form-2", "cy@example.com") == Claim.FIRST
+    now[0] += 30  # the release dropped form-2's first count: its second lives its own lifetime
+    assert ledger.claim("form-2", "dee@example.com") == Claim.OTHER
+    assert threading.active_count() == threads

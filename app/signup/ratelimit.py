@@ -14,6 +14,7 @@ import logging
 import math
 import threading
 import time
+from collections import deque
 from collections.abc import Mapping
 from enum import StrEnum
 from functools import cached_property
@@ -162,6 +163,8 @@ class FormLedger:
     @cached_property
     def _store(self) -> Any:
         """Made on first use, in each worker after the fork (see RateLimiter._window)."""
+        if self._storage_uri.startswith("memory://"):
+            return ExpiringCounts()
         return _storage(self._storage_uri)
 
     def claim(self, page_view: str, username: str) -> Claim:
@@ -193,6 +196,36 @@ class FormLedger:
         """The form's key, or the form-and-username's; hashed, so the store holds no address."""
         text = page_view if username is None else f"{page_view}\x00{username.lower()}"
         return f"signup-form/{hashlib.sha256(text.encode()).hexdigest()[:32]}"
+
+
+class ExpiringCounts:
+    """Counters that expire, in this process: the ledger's store when there is no Redis.
+
+    limits' MemoryStorage would do, but on each count it starts a thread that, 10 ms later, walks
+    every key it holds; the ledger keeps two keys a form for a day, so a busy day's walks came to
+    most of a worker's CPU. Every key here lives as long (the ledger's lifetime), so the oldest
+    expire first: each count drops the expired ones from the front of a queue, and nothing else runs.
+    Callers count one at a time (FormLedger's lock).
+    """
+
+    def __init__(self) -> None:
+        self._counts: dict[str, tuple[int, float]] = {}  # key: (count, when it expires)
+        self._expiring: deque[tuple[float, str]] = deque()  # (when, key), oldest first
+
+    def incr(self, key: str, expiry: float) -> int:
+        now = time.monotonic()
+        while self._expiring and self._expiring[0][0] <= now:
+            when, old = self._expiring.popleft()
+            if self._counts.get(old, (0, None))[1] == when:  # not cleared and counted again since
+                del self._counts[old]
+        count, until = self._counts.get(key, (0, now + expiry))
+        if not count:
+            self._expiring.append((until, key))
+        self._counts[key] = (count + 1, until)
+        return count + 1
+
+    def clear(self, key: str) -> None:
+        self._counts.pop(key, None)
 
 
 def network_key(ip: str, ipv6_prefix: int = 64) -> str:
