@@ -24,7 +24,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from app.errors import SignupError, TooManyAttempts
 from app.signup.csrf import FORM_MAX_AGE
-from app.signup.flow import fernet_key
+from app.signup.flow import fernet_key, unpadded
 
 # A draft longer than this is not put in an address (with the flow and the carried values it would
 # near the 4,094 bytes of gunicorn's request line): the page is answered at once instead.
@@ -91,7 +91,7 @@ class DraftSeal:
 
     def seal(self, draft: Draft) -> str:
         data = {"v": draft.values, "f": draft.failed, "p": list(draft.password), "e": draft.error}
-        return self._fernet.encrypt(json.dumps(data, separators=(",", ":")).encode()).decode()
+        return self._fernet.encrypt(unpadded(json.dumps(data, separators=(",", ":")).encode())).decode()
 
     def open(self, token: str | None) -> Draft | None:
         """The draft in a token; None for a missing, forged, cut or day-old one (the page is shown fresh)."""

@@ -32,6 +32,7 @@ def compress(response: Response) -> None:
     """Compress a text body of MIN_COMPRESS_BYTES or more, with brotli or gzip, as the browser accepts."""
     if (
         response.mimetype not in COMPRESSED_TYPES
+        or 300 <= response.status_code < 400  # a redirect's body is never shown
         or response.direct_passthrough  # a file, streamed: not the pages this is for
         or response.is_streamed
         or "Content-Encoding" in response.headers
