@@ -10,7 +10,6 @@ from typing import Any
 
 from flask import Flask, Request
 from flask.sessions import SessionInterface
-from flask_babel import Babel
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -55,7 +54,7 @@ def create_app(environ: Mapping[str, str] | None = None, *, cognito_client: Any 
         BABEL_DEFAULT_LOCALE=i18n.DEFAULT,
         LANGUAGES=i18n.available_languages(ROOT / "app" / "translations"),
     )
-    Babel(app, locale_selector=i18n.select_locale)
+    i18n.use_babel(app)
     for text in untranslated(declaration, app.config["LANGUAGES"]):
         app.logger.warning("Declared text without a translation: %s", text)
     if not (settings.sign_in_url or settings.sign_in.domain):

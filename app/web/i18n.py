@@ -6,7 +6,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from babel import Locale
-from flask import current_app, request
+from babel.support import NullTranslations
+from flask import Flask, current_app, g, request
+from flask_babel import Babel, get_locale, get_translations
 
 DEFAULT = "en"
 
@@ -24,6 +26,32 @@ def select_locale() -> str:
     if asked in languages:
         return asked
     return request.accept_languages.best_match(languages) or DEFAULT
+
+
+def use_babel(app: Flask) -> None:
+    """Flask-Babel, with the page's language chosen by select_locale, and the templates' _() and
+    ngettext() reading this request's catalogue through translations()."""
+    Babel(app, locale_selector=select_locale)
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]  # Jinja's i18n extension
+        gettext=lambda text: translations().ugettext(text),
+        ngettext=lambda one, other, n: translations().ungettext(one, other, n),
+        newstyle=True,
+    )
+
+
+def translations() -> NullTranslations:
+    """This request's catalogue, found once. Flask-Babel finds it anew for every text, through some
+    ten lookups of the request's context and the locale written out again: a page says twenty texts."""
+    if "translations" not in g:
+        g.translations = get_translations()
+    return g.translations  # type: ignore[no-any-return]
+
+
+def language() -> str:
+    """This request's language code ("en", "de"), worked out once."""
+    if "language" not in g:
+        g.language = str(get_locale())
+    return g.language  # type: ignore[no-any-return]
 
 
 @lru_cache(maxsize=8)

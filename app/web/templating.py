@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, abort, current_app, request, url_for
-from flask_babel import get_locale, get_translations
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from werkzeug.wrappers import Response
@@ -20,7 +19,7 @@ from werkzeug.wrappers import Response
 from app.components import current
 from app.config.passwords import SYMBOLS, needs
 from app.web import messages
-from app.web.i18n import language_names
+from app.web.i18n import language, language_names, translations
 
 bp = Blueprint("templating", __name__)
 
@@ -28,11 +27,11 @@ bp = Blueprint("templating", __name__)
 @bp.app_template_global()
 def countdown_texts(seconds: int) -> dict[str, str]:
     """The resend wait, now and as the page script's templates for one and for several seconds."""
-    translations = get_translations()
+    catalogue = translations()
 
     def wait(n: int) -> str:
         return str(
-            translations.ungettext(
+            catalogue.ungettext(
                 "You can ask for a new code in %(num)d\u00a0second.",
                 "You can ask for a new code in %(num)d\u00a0seconds.",
                 n,
@@ -50,7 +49,7 @@ def countdown_texts(seconds: int) -> dict[str, str]:
 @bp.app_template_global()
 def character_count_texts(maximum: int) -> dict[str, str]:
     """A character count's words: before typing, and the page script's templates as it counts."""
-    t = get_translations()
+    t = translations()
 
     def template(text: str) -> str:
         return text.replace("%(num)d", "{count}")
@@ -107,7 +106,7 @@ def form_fields(form: FlaskForm) -> Markup:
     macros = current_app.jinja_env.get_template("macros.html").module
     if form.is_submitted() or getattr(form, "prefilled", False):
         return macros.field_list(form)  # type: ignore[attr-defined,no-any-return]
-    key = (type(form), str(get_locale()))
+    key = (type(form), language())
     rendered = current().rendered_fields
     if key not in rendered:
         rendered[key] = macros.field_list(form)  # type: ignore[attr-defined]
@@ -163,7 +162,7 @@ def third_parties_allowed() -> bool:
 
 @bp.app_template_global()
 def current_locale() -> str:
-    return str(get_locale())
+    return language()
 
 
 @bp.app_template_global()
