@@ -31,7 +31,7 @@ from app.signup.signup_request import SignupRequest, read_carried, read_request
 from app.signup.steps import Visitor
 from app.web.forms import SWITCH_LANGUAGE, kept_fields, password_problems, refill, signup_values
 from app.web.headers import origin
-from app.web.i18n import select_locale
+from app.web.i18n import language
 from app.web.pages import PageResponse, WaysOn, error_page
 
 bp = Blueprint("signup", __name__)
@@ -89,7 +89,7 @@ def _read_request() -> SignupRequest:
         flows=parts.flows,
         invitations=parts.invitations,
         ip=request.remote_addr or "",
-        language=select_locale(),
+        language=language(),
         framed=request.headers.get("Sec-Fetch-Dest") == "iframe",
     )
     g.signup_request = req
