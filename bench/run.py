@@ -9,7 +9,8 @@ Last, Lighthouse loads the sign-up, code and done pages as a phone on slow 4G wo
 `--quick` measures for a fraction of the time and writes nothing; `--no-profile` leaves py-spy out;
 `--pages` measures the pages alone and rewrites only their part of BENCHMARKS.md. `--root DIR` runs
 the app of another checkout (the same harness measuring, say, main's code), and `--before` writes
-what it measured to bench/before.json, the *before* column, instead of BENCHMARKS.md.
+what it measured to bench/before.json, the *before* column, instead of BENCHMARKS.md (without
+py-spy: the flame graphs stay the ones BENCHMARKS.md links to).
 """
 
 from __future__ import annotations
@@ -374,7 +375,7 @@ def main() -> int:
         return 0
     if shutil.which("wrk") is None:
         raise SystemExit("The bench needs wrk: apt-get install wrk (make bench does).")
-    results = measure(args.quick, args.root.resolve(), profiled=not args.no_profile)
+    results = measure(args.quick, args.root.resolve(), profiled=not (args.no_profile or args.before))
     results["minutes"] = (time.monotonic() - started) / 60
     if args.before:
         (HERE / "before.json").write_text(
