@@ -17,7 +17,7 @@ from limits import parse_many
 
 from app import create_app
 from app.errors import ConfigError, TooManyAttempts
-from app.signup.ratelimit import Claim, FormLedger, RateLimiter, Rule, network_key
+from app.signup.ratelimit import CalmMemoryStorage, Claim, FormLedger, RateLimiter, Rule, network_key
 from app.signup.steps import Visitor
 from local import emulator
 
@@ -347,3 +347,20 @@ def test_without_redis_the_form_ledger_forgets_a_form_after_its_lifetime_and_run
     now[0] += 30  # the release dropped form-2's first count: its second lives its own lifetime
     assert ledger.claim("form-2", "dee@example.com") == Claim.OTHER
     assert threading.active_count() == threads
+
+
+def test_in_memory_limits_sweep_every_few_seconds_from_one_daemon_thread_not_after_each_count() -> None:
+    """limits' memory store walks every key it holds 10 ms after each count: with thousands of
+    addresses in an hour, that sweep ran back to back and took a core. Counting never relied on it."""
+    limiter = RateLimiter("memory://", {Rule.SIGNUP: tuple(parse_many("2/minute"))})
+    limiter.hit(Rule.SIGNUP, "198.51.100.1", "too_many_signups")
+    time.sleep(0.05)  # the store's first sweep, 10 ms after it was made, is over
+    threads = threading.active_count()
+    for n in range(500):
+        limiter.hit(Rule.SIGNUP, f"2001:db8:{n:x}::/64", "too_many_signups")
+    store = limiter._window.storage  # type: ignore[union-attr]
+    assert threading.active_count() <= threads + 1
+    assert (store.timer.interval, store.timer.daemon) == (CalmMemoryStorage.SWEEP_SECONDS, True)
+    limiter.hit(Rule.SIGNUP, "198.51.100.1", "too_many_signups")
+    with pytest.raises(TooManyAttempts):
+        limiter.hit(Rule.SIGNUP, "198.51.100.1", "too_many_signups")
