@@ -14,7 +14,6 @@ import logging
 import math
 import threading
 import time
-from collections import deque
 from collections.abc import Mapping
 from enum import StrEnum
 from functools import cached_property
@@ -163,8 +162,6 @@ class FormLedger:
     @cached_property
     def _store(self) -> Any:
         """Made on first use, in each worker after the fork (see RateLimiter._window)."""
-        if self._storage_uri.startswith("memory://"):
-            return ExpiringCounts()
         return _storage(self._storage_uri)
 
     def claim(self, page_view: str, username: str) -> Claim:
@@ -198,36 +195,6 @@ class FormLedger:
         return f"signup-form/{hashlib.sha256(text.encode()).hexdigest()[:32]}"
 
 
-class ExpiringCounts:
-    """Counters that expire, in this process: the ledger's store when there is no Redis.
-
-    limits' MemoryStorage would do, but on each count it starts a thread that, 10 ms later, walks
-    every key it holds; the ledger keeps two keys a form for a day, so a busy day's walks came to
-    most of a worker's CPU. Every key here lives as long (the ledger's lifetime), so the oldest
-    expire first: each count drops the expired ones from the front of a queue, and nothing else runs.
-    Callers count one at a time (FormLedger's lock).
-    """
-
-    def __init__(self) -> None:
-        self._counts: dict[str, tuple[int, float]] = {}  # key: (count, when it expires)
-        self._expiring: deque[tuple[float, str]] = deque()  # (when, key), oldest first
-
-    def incr(self, key: str, expiry: float) -> int:
-        now = time.monotonic()
-        while self._expiring and self._expiring[0][0] <= now:
-            when, old = self._expiring.popleft()
-            if self._counts.get(old, (0, None))[1] == when:  # not cleared and counted again since
-                del self._counts[old]
-        count, until = self._counts.get(key, (0, now + expiry))
-        if not count:
-            self._expiring.append((until, key))
-        self._counts[key] = (count + 1, until)
-        return count + 1
-
-    def clear(self, key: str) -> None:
-        self._counts.pop(key, None)
-
-
 def network_key(ip: str, ipv6_prefix: int = 64) -> str:
     """The key a client address is limited by: an IPv4 address itself, an IPv6 address its network
     (a /64 unless `ipv6_prefix` says otherwise: SIGNUP_RATELIMIT_IPV6_PREFIX).
@@ -254,10 +221,11 @@ class CalmMemoryStorage(MemoryStorage):
     """limits' memory store, freeing expired entries every SWEEP_SECONDS rather than 10 ms after each count.
 
     Its sweep walks every key it holds: 22 ms for 10,000 keys on a 2-core machine (an hour of
-    sign-ups from as many addresses), and with counts coming faster than every 10 ms it ran back to
-    back, a core's worth, holding the GIL. Counting never relies on it (each count looks at its
-    entries' times): expired entries only stay in memory a little longer. The sweep's thread is a
-    daemon, so it never holds up a worker that is stopping.
+    sign-ups from as many addresses, or the form ledger's two keys a form, kept a day), and with
+    counts coming faster than every 10 ms it ran back to back, a core's worth, holding the GIL.
+    Counting never relies on it (each count and read looks at its keys' times): expired entries
+    only stay in memory a little longer. The sweep's thread is a daemon, so it never holds up a
+    worker that is stopping.
     """
 
     SWEEP_SECONDS = 10.0
