@@ -212,6 +212,54 @@ def test_simultaneous_attempts_get_no_more_than_the_limit_in_memory(limits: str)
     assert set(let_through) == {5}, f"let through in 50 rounds of 40: {let_through}"
 
 
+@pytest.fixture
+def slow_new_locks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Making a lock (and so a Timer, whose Condition holds one) takes a millisecond: a thread making
+    one is always switched out in the middle, as it can be, rarely, under load."""
+    make = threading.RLock
+
+    def slowly(*args: object, **kwargs: object) -> object:
+        time.sleep(0.001)
+        return make(*args, **kwargs)
+
+    monkeypatch.setattr(threading, "RLock", slowly)
+
+
+@pytest.mark.usefixtures("slow_new_locks")
+def test_every_count_of_a_key_is_taken_under_one_lock_from_the_first_attempts_at_once_to_after_it_expires() -> None:
+    """limits made a key's lock on first use and dropped it with the key: two first attempts at once
+    could each count under a lock of its own, and 6 of a limit of 5 got through (1 round in 50 above)."""
+    store = CalmMemoryStorage("memory://")
+    start = threading.Barrier(8)
+
+    def lock_of_a_new_key(_: int) -> object:
+        start.wait()
+        return store.locks["signup/203.0.113.9"]
+
+    with ThreadPoolExecutor(8) as pool:
+        locks = set(pool.map(lock_of_a_new_key, range(8)))
+    store.clear("signup/203.0.113.9")  # as when the key expires
+    assert locks == {store.locks["signup/203.0.113.9"]}
+
+
+@pytest.mark.usefixtures("slow_new_locks")
+def test_simultaneous_first_counts_start_one_sweep_and_all_count() -> None:
+    """Each count starts the next sweep unless one waits: two at once each made a timer, and one of
+    them raised RuntimeError (a 500 for a person signing up) starting the timer the other had made."""
+    store = CalmMemoryStorage("memory://")
+    time.sleep(0.05)  # the sweep limits starts with the store is over
+    start = threading.Barrier(8)
+
+    def count(_: int) -> bool:
+        start.wait()
+        return store.acquire_entry("signup/203.0.113.9", 100, 60)
+
+    with ThreadPoolExecutor(8) as pool:
+        assert list(pool.map(count, range(8))) == [True] * 8
+    sweeps = [t for t in threading.enumerate() if getattr(t, "function", None) == store._MemoryStorage__expire_events]  # type: ignore[attr-defined]
+    assert len(sweeps) == 1
+
+
 @pytest.mark.servers
 @pytest.mark.usefixtures("quick_turns")
 @pytest.mark.parametrize("limits", ["5/minute", "20/minute;5/hour"])
