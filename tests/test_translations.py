@@ -13,6 +13,7 @@ from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
 from app import create_app
+from app.web.i18n import preferred_language
 
 from .conftest import ROOT, SIGNUP, StrictStubber, base_env, submit, text
 
@@ -97,6 +98,18 @@ def test_the_language_comes_from_the_browser(stub_app: Any, header: str, lang: s
     page = text(stub_app.test_client().get("/signup", headers={"Accept-Language": header}))
     assert f'<html lang="{lang}">' in page
     assert heading in page
+
+
+def test_many_different_language_headers_keep_a_bounded_memory_and_the_right_answer(stub_app: Any) -> None:
+    """The browser's choice is remembered per header value, a few hundred at most: a client that
+    sends a new Accept-Language on every request (or a huge one) changes nothing but its own answer."""
+    client = stub_app.test_client()
+    for n in range(600):
+        client.get("/signup", headers={"Accept-Language": f"x-{n},de;q=0.{n % 9 + 1}"})
+    huge = client.get("/signup", headers={"Accept-Language": "es;q=0.9," + "zz-ZZ;q=0.1," * 600})
+    assert preferred_language.cache_info().currsize <= preferred_language.cache_info().maxsize == 256
+    assert '<html lang="es">' in text(huge)
+    assert '<html lang="de">' in text(client.get("/signup", headers={"Accept-Language": "x-1,de;q=0.5"}))
 
 
 def test_lang_in_the_address_wins_and_is_kept_through_the_flow(stub_app: Any, stubber: StrictStubber) -> None:
