@@ -145,7 +145,7 @@ class FlowSeal:
             raise FlowError(None)
         try:
             plain = self._fernet.decrypt(token.encode())
-            sealed_at = self._fernet.extract_timestamp(token.encode())
+            sealed_at = sealed_time(token)
             flow = _flow(json.loads(plain), sealed_at)
         except (InvalidToken, ValueError, TypeError) as err:
             raise FlowError(None) from err
@@ -162,6 +162,13 @@ def _flow(fields: Any, started: int) -> Flow:
             fields[name] = words(fields[name])
     fields.pop("started", None)
     return Flow(**fields, started=started)
+
+
+def sealed_time(token: str) -> int:
+    """When a Fernet token was sealed: bytes 1 to 8 of the token, read as Fernet reads them. Only for
+    a token that has just decrypted, so it is genuine; MultiFernet.extract_timestamp would check its
+    signature a second time, which was a third of what opening a token cost."""
+    return int.from_bytes(base64.urlsafe_b64decode(token)[1:9], "big")
 
 
 def unpadded(plain: bytes) -> bytes:
