@@ -32,12 +32,13 @@ screenshots: $(VENV)/.dev $(MINISTACK_VENV)/.ready  ## the README's pictures, in
 	scripts/install-test-packages
 	$(VENV)/bin/python -m scripts.screenshots
 
-# wrk and libbrotli1 (which bench/signup.lua reads brotli with) from Debian, py-spy from PyPI:
-# tools of the bench alone, so none is in a requirements file. Lighthouse comes from npm.
-bench: $(VENV)/.dev node_modules/.lighthouse  ## measure the app under load on loopback, then its pages in Lighthouse; writes docs/BENCHMARKS.md and docs/profiles/
-	command -v wrk >/dev/null && ldconfig -p | grep -q libbrotlidec.so.1 || { apt-get update -qq && apt-get install -y -qq wrk libbrotli1; }
+# wrk, libbrotli1 (which bench/signup.lua reads brotli with) and valgrind from Debian, py-spy from
+# PyPI: tools of the bench alone, so none is in a requirements file. Lighthouse comes from npm.
+bench: $(VENV)/.dev node_modules/.lighthouse  ## measure the app under load on loopback, its pages in Lighthouse, its instructions in callgrind; writes docs/BENCHMARKS.md and docs/profiles/
+	command -v wrk >/dev/null && command -v callgrind_control >/dev/null && ldconfig -p | grep -q libbrotlidec.so.1 || { apt-get update -qq && apt-get install -y -qq wrk libbrotli1 valgrind; }
 	$(VENV)/bin/pip install $(PIP_QUIET) py-spy==0.4.3
 	$(VENV)/bin/python -m bench.run
+	$(VENV)/bin/python -m bench.instructions
 
 bench-pages: $(VENV)/.dev node_modules/.lighthouse  ## Lighthouse alone on the three pages; rewrites that part of docs/BENCHMARKS.md
 	$(VENV)/bin/python -m bench.run --pages

@@ -64,19 +64,21 @@ class Run:
 class Gunicorn:
     """A WSGI app started as production starts it (the Procfile's command, gunicorn.conf.py)."""
 
-    def __init__(self, target: str, env: dict[str, str], log: Path, root: Path = ROOT) -> None:
+    def __init__(
+        self, target: str, env: dict[str, str], log: Path, root: Path = ROOT, prefix: tuple[str, ...] = ()
+    ) -> None:
         self.port = free_port()
         launched = time.monotonic()
         with open(log, "wb") as output:
             self.process = subprocess.Popen(
-                web_command(app=target),
+                [*prefix, *web_command(app=target)],
                 cwd=root,
                 env={**env, "SIGNUP_BIND": f"127.0.0.1:{self.port}"},
                 stdout=output,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # a Ctrl-C reaches the harness only, which stops this in order
             )
-        wait_until_up(f"{self.url}/healthz", self.process, timeout=60)
+        wait_until_up(f"{self.url}/healthz", self.process, timeout=600 if prefix else 60)
         self.start_s = time.monotonic() - launched
 
     @property
@@ -135,11 +137,11 @@ def _machine_busy() -> tuple[int, int]:
     return sum(values) - values[3] - values[4], sum(values)
 
 
-def wrk(label: str, server: Gunicorn, script: str, seconds: float, *args: str) -> Run:
+def wrk(label: str, server: Gunicorn, script: str, seconds: float, *args: str, users: int = USERS) -> Run:
     """Run wrk with one of the Lua scripts; page.lua shares two threads, signup.lua needs one per user."""
-    threads = USERS if script == "signup.lua" else 2
+    threads = users if script == "signup.lua" else min(2, users)
     path = "/signup" if script == "page.lua" else ""
-    argv = ["wrk", f"-t{threads}", f"-c{USERS}", f"-d{seconds:g}s", "--timeout=10s", "-s", str(HERE / script)]
+    argv = ["wrk", f"-t{threads}", f"-c{users}", f"-d{seconds:g}s", "--timeout=10s", "-s", str(HERE / script)]
     cpu, system, machine = *server.cpu(), _machine_busy()
     output = subprocess.run([*argv, server.url + path, "--", *args], capture_output=True, text=True, check=True).stdout
     cpu_after, system_after = server.cpu()
@@ -213,7 +215,16 @@ def _py_spy() -> str:
 class Bench:
     """The servers of one run and everything measured so far."""
 
-    def __init__(self, tmp: Path, stack: ExitStack, quick: bool, root: Path = ROOT, bare: bool = True) -> None:
+    def __init__(
+        self,
+        tmp: Path,
+        stack: ExitStack,
+        quick: bool,
+        root: Path = ROOT,
+        bare: bool = True,
+        *,
+        prefix: tuple[str, ...] = (),
+    ) -> None:
         self.tmp, self.quick = tmp, quick
         self.slice_s, self.rounds = (3, 2) if quick else (5, 4)
         self.results: dict[str, Any] = {"load": os.getloadavg()}
@@ -244,7 +255,7 @@ class Bench:
             # measures what a sign-up costs, so every thread may call Cognito.
             SIGNUP_COGNITO_MAX_IN_FLIGHT=os.environ.get("SIGNUP_THREADS", "32"),
         )
-        self.app = Gunicorn("wsgi:app", env, tmp / "app.log", root)
+        self.app = Gunicorn("wsgi:app", env, tmp / "app.log", root, prefix)
         stack.callback(self.app.stop)
         self.results.update(start_s=self.app.start_s)
         if not bare:
