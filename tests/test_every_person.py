@@ -134,6 +134,28 @@ def test_a_taken_username_offers_to_sign_in_reset_the_password_or_finish_the_sig
         assert ('<a href="https://shop.example.com/login" target="_top">Sign in</a>' in page) is bool(sign_in)
 
 
+def test_the_code_pages_other_links_arrive_filled_in_and_seal_nothing_until_followed(stub_app: Any) -> None:
+    """Forgot your password?, Finish that sign-up and Change it carry the page's own sealed flow to
+    /signup/onward, which seals what each needs when it is followed, keeping the language."""
+    flow = Flow("ann@example.com", "ann@example.com", Medium.EMAIL, kind=Kind.CREATED, form={"given_name": ["Ann"]})
+    client = stub_app.test_client()
+    page = text(client.get(f"/signup/confirm?flow={stub_app.extensions['signup'].flows.seal(flow)}&lang=de"))
+    hrefs = [href.replace("&amp;", "&") for href in re.findall(r'href="(/signup/onward\?[^"]+)"', page)]
+    onward = {re.search(r"&to=(\w+)$", href).group(1): href for href in hrefs}
+    assert set(onward) == {"forgot", "finish", "change"}
+    places = {to: client.get(address).headers["Location"] for to, address in onward.items()}
+    assert re.fullmatch(r"/signup/forgot\?flow=[\w-]+&lang=de", places["forgot"])
+    assert 'value="ann@example.com"' in text(client.get(places["forgot"]))
+    assert re.fullmatch(r"/signup/confirm\?flow=[\w-]+&lang=de", places["finish"])
+    assert "ann@example.com" in text(client.get(places["finish"]))  # the returning page, for Ann
+    assert re.fullmatch(r"/signup\?draft=[\w-]+&lang=de", places["change"])
+    assert 'value="Ann"' in text(client.get(places["change"]))
+    # A forged flow leads to the empty pages; an unknown destination is not a page.
+    assert client.get("/signup/onward?flow=forged&to=forgot").headers["Location"] == "/signup/forgot"
+    assert client.get("/signup/onward?flow=forged&to=change").headers["Location"] == "/signup"
+    assert client.get(onward["forgot"].replace("to=forgot", "to=elsewhere")).status_code == 404
+
+
 def test_the_forgot_page_offers_to_sign_in_to_whoever_remembers_the_password(stubber: StrictStubber) -> None:
     for sign_in in (None, "https://shop.example.com/login"):
         page = text(app_with(stubber, SIGNUP_SIGN_IN_URL=sign_in).test_client().get("/signup/forgot"))

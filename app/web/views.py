@@ -295,6 +295,27 @@ def done(req: SignupRequest) -> str:
     )
 
 
+@bp.get("/signup/onward")
+def onward(req: SignupRequest) -> Response:
+    """Where the other links of a code or new-password page lead, for the person the page is for:
+    a new password, finishing the sign-up elsewhere, or the sign-up form filled in again ("Change it").
+
+    The page names them with its own sealed flow, and what each needs is sealed here, once one is
+    followed: every page shown seals two tokens and builds two addresses fewer (docs/performance.md).
+    """
+    parts = current()
+    flow = req.flow or req.expired_flow  # a day-old page still says whose it was
+    to = request.args.get("to")
+    if to == "change":
+        draft = parts.drafts.seal(Draft(flow.form)) if flow and flow.form else None
+        return redirect(url_for(".signup", draft=draft) if draft else url_for(".signup"))
+    if to not in {"forgot", "finish"}:
+        abort(404)
+    prefill = parts.flows.seal(Flow(flow.username)) if flow else None
+    route = ".forgot" if to == "forgot" else ".confirm"
+    return redirect(url_for(route, flow=prefill) if prefill else url_for(route))
+
+
 def http_error(error: HTTPException) -> tuple[str, int, list[tuple[str, str]]]:
     """404, 405, 413 and friends as a page of the app, never Werkzeug's bare text.
 
@@ -329,8 +350,10 @@ def _code_page(req: SignupRequest, parts: Components) -> FormPage:
     flow = req.flow
     sealed = parts.flows.seal(flow.but(event=None, notice="")) if flow else None
     wait = parts.steps.resend_wait(flow.username) if flow else 0
-    ways_on = _ways_on(parts, flow.username if flow else None, finish=not flow or flow.kind != Kind.RETURNING)
-    change = url_for(".signup", draft=parts.drafts.seal(Draft(flow.form))) if flow and flow.form else None
+    finish = not flow or flow.kind != Kind.RETURNING
+    onward = url_for(".onward", flow=sealed) if sealed else None
+    ways_on = _ways_on_through(parts, onward, finish=finish) if onward else _ways_on(parts, None, finish=finish)
+    change = f"{onward}&to=change" if onward and flow and flow.form else None
     return FormPage(
         ".confirm",
         {"flow": sealed} if sealed else {},
@@ -344,7 +367,7 @@ def _password_page(req: SignupRequest, parts: Components, flow: Flow) -> FormPag
     """The new-password page, with the resend wait and its Flow sealed for its links."""
     sealed = parts.flows.seal(flow.but(event=None, notice=""))
     wait = parts.steps.resend_wait(flow.username)
-    ways_on = _ways_on(parts, flow.username, finish=flow.kind != Kind.FINISH)
+    ways_on = _ways_on_through(parts, url_for(".onward", flow=sealed), finish=flow.kind != Kind.FINISH)
     return FormPage(
         ".password",
         {"flow": sealed},
@@ -414,6 +437,16 @@ def _ways_on(parts: Components, username: str | None, *, finish: bool = True) ->
         sign_in=_sign_in_url(None, parts, None),
         forgot=url_for(".forgot", flow=prefill) if prefill else url_for(".forgot"),
         finish=(url_for(".confirm", flow=prefill) if prefill else url_for(".confirm")) if finish else None,
+    )
+
+
+def _ways_on_through(parts: Components, onward: str, *, finish: bool) -> WaysOn:
+    """The same ways on, from a page with a sealed flow: through `onward` (its address with that
+    flow), which seals what each needs only when one is followed."""
+    return WaysOn(
+        sign_in=_sign_in_url(None, parts, None),
+        forgot=f"{onward}&to=forgot",
+        finish=f"{onward}&to=finish" if finish else None,
     )
 
 
