@@ -58,9 +58,12 @@ def _when(r: dict[str, Any]) -> str:
     return f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, load average {load:.2f} at the start{minutes}"
 
 
+INSTRUCTIONS_HEADING = "## Instructions per request (callgrind)"
+
+
 def report(r: dict[str, Any]) -> str:
     before, now = r["before"], figures(r)
-    ratio, signup_cpu = float(now["ratio"]), float(now["signup_cpu"])
+    ratio = float(now["ratio"])
     rows = [
         ("GET /signup, app: requests/s", "page_app", now["page_app"]),
         ("GET /signup, bare Flask: requests/s", "page_bare", now["page_bare"]),
@@ -68,11 +71,8 @@ def report(r: dict[str, Any]) -> str:
         ("gunicorn CPU per GET /signup, app / bare: ms", "page_cpu", now["page_cpu"]),
         ("sign-ups/s, 0 ms upstream", "signups_0", now["signups_0"]),
         ("sign-ups/s, 100 ms upstream", "signups_100", now["signups_100"]),
-        (
-            "**gunicorn CPU per sign-up**, 0 ms: ms (target ≤ 4.5)",
-            "signup_cpu",
-            f"**{now['signup_cpu']}** ({_met(signup_cpu <= 4.5)})",
-        ),
+        # Its target is judged in instructions (bench.instructions): seconds drift on a shared machine.
+        ("gunicorn CPU per sign-up, 0 ms: ms (target: *Instructions per request*)", "signup_cpu", now["signup_cpu"]),
         ("p50 / p99 per sign-up, 100 ms upstream: ms", "signup_p", now["signup_p"]),
         ("p50 / p99 per sign-up, 0 ms upstream: ms", "signup_p0", now["signup_p0"]),
         ("failed requests, every run", "failed", now["failed"]),

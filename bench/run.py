@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import flame, pages, tls, upstream
-from bench.report import before_figures, report, revision
+from bench.report import INSTRUCTIONS_HEADING, before_figures, report, revision
 from local.emulator import free_port, wait_until_up
 from local.procfile import web_command
 
@@ -396,6 +396,10 @@ def main() -> int:
     results["before"] = before
     text = report(results)
     if not args.quick:
+        # The instructions' section, last in the file, is bench.instructions' to rewrite (make bench runs it next).
+        previous = (DOCS / "BENCHMARKS.md").read_text()
+        if (kept := previous.find(INSTRUCTIONS_HEADING)) >= 0:
+            text = text.rstrip("\n") + "\n\n" + previous[kept:]
         (DOCS / "BENCHMARKS.md").write_text(text)
     print(text)
     return 0
