@@ -26,6 +26,7 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 from bench import run
 from bench.pages import splice
@@ -40,32 +41,28 @@ VALGRIND = ("valgrind", "--tool=callgrind", "--trace-children=yes", "--dump-inst
 
 def count(root: Path, say: Any = run.say) -> dict[str, float]:
     """Millions of instructions per sign-up and per GET /signup of one checkout's app."""
-    saved = {key: os.environ.get(key) for key in ("SIGNUP_WORKERS", "SIGNUP_THREADS", "GUNICORN_CMD_ARGS")}
     # One worker, one thread: all the work of a request is in one process. valgrind runs it some 50
     # times slower, so gunicorn's heartbeat gets the time it needs.
-    os.environ.update(SIGNUP_WORKERS="1", SIGNUP_THREADS="1", GUNICORN_CMD_ARGS="--timeout 900")
-    try:
-        with tempfile.TemporaryDirectory(prefix="signup-instructions-") as directory, ExitStack() as stack:
-            tmp = Path(directory)
-            prefix = (*VALGRIND, f"--callgrind-out-file={tmp}/callgrind.%p")
-            bench = run.Bench(tmp, stack, quick=True, root=root, bare=False, prefix=prefix)
-            (worker,) = bench.app.workers()
-            run.wrk("warm-up", bench.app, "signup.lua", WARM_UP_S, "warm", users=1)
-            figures = {}
-            for name, script, seconds in (("signup", "signup.lua", SIGNUPS_S), ("page", "page.lua", PAGES_S)):
-                _control("-z", worker)
-                done = run.wrk(name, bench.app, script, seconds, f"i{name}", users=1)
-                executed = _control("-d", worker, tmp)
-                per = done.signups if script == "signup.lua" else done.requests
-                figures[name] = executed / max(per, 1) / 1e6
-                say(f"  {root.name}: {name}: {figures[name]:.2f} M instructions each ({per} measured)")
-            return figures
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    one_worker = {"SIGNUP_WORKERS": "1", "SIGNUP_THREADS": "1", "GUNICORN_CMD_ARGS": "--timeout 900"}
+    with (
+        mock.patch.dict(os.environ, one_worker),
+        tempfile.TemporaryDirectory(prefix="signup-instructions-") as directory,
+        ExitStack() as stack,
+    ):
+        tmp = Path(directory)
+        prefix = (*VALGRIND, f"--callgrind-out-file={tmp}/callgrind.%p")
+        bench = run.Bench(tmp, stack, quick=True, root=root, bare=False, prefix=prefix)
+        (worker,) = bench.app.workers()
+        run.wrk("warm-up", bench.app, "signup.lua", WARM_UP_S, "warm", users=1)
+        figures = {}
+        for name, script, seconds in (("signup", "signup.lua", SIGNUPS_S), ("page", "page.lua", PAGES_S)):
+            _control("-z", worker)
+            done = run.wrk(name, bench.app, script, seconds, f"i{name}", users=1)
+            executed = _control("-d", worker, tmp)
+            per = done.signups if script == "signup.lua" else done.requests
+            figures[name] = executed / max(per, 1) / 1e6
+            say(f"  {root.name}: {name}: {figures[name]:.2f} M instructions each ({per} measured)")
+        return figures
 
 
 def _control(action: str, pid: int, out: Path | None = None) -> int:
